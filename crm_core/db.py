@@ -1,0 +1,51 @@
+"""Engine and session setup. SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.config import database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str | URL | None = None, **kwargs) -> Engine:
+    """Create an engine for `url` (default: `DATABASE_URL` or the SQLite file under data/)."""
+    resolved = url if isinstance(url, URL) else database_url(url)
+    if resolved.get_backend_name() == "sqlite":
+        if resolved.database and resolved.database != ":memory:":
+            Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(resolved, pool_pre_ping=True, **kwargs)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One session, one transaction: committed on success, rolled back on any error."""
+    with session_factory(engine).begin() as session:
+        yield session

@@ -1,0 +1,1 @@
+"""Demo data generation and CRM bundle import/export (`python -m seed --help`)."""

@@ -1,0 +1,87 @@
+"""Database fixtures. `TEST_DATABASE_URL` (PostgreSQL) selects the server; else a SQLite file per test.
+
+On SQLite each test gets a copy of a schema migrated once per run; on PostgreSQL each test
+starts from truncated tables of a database migrated once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from crm_core.db import make_engine
+from crm_core.models import Base
+from crm_core.schema import upgrade_to_head
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header(config) -> str:
+    return f"database under test: {'PostgreSQL' if PG_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory) -> Iterator[str]:
+    """A URL of a database at Alembic head, made once per test run."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        upgrade_to_head(engine)
+        engine.dispose()
+        yield PG_URL
+        return
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    yield str(path)
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db_url(_migrated: str, tmp_path: Path) -> str:
+    """URL of an empty database at head, private to this test."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        _truncate_all(engine)
+        engine.dispose()
+        return PG_URL
+    target = tmp_path / "warroom.db"
+    shutil.copyfile(_migrated, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def empty_db_url(tmp_path: Path) -> Iterator[str]:
+    """URL of a database with no tables at all (for migration tests)."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"warroom_empty_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()
