@@ -174,9 +174,7 @@ class Opportunity(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        CheckConstraint(
-            "(stage IN ('won', 'lost')) = (closed_at IS NOT NULL)", name="closed_at_iff_closed"
-        ),
+        CheckConstraint("(stage IN ('won', 'lost')) = (closed_at IS NOT NULL)", name="closed_at_iff_closed"),
         Index(None, "stage", "closed_at", "owner_id"),
         Index(None, "closed_at", "owner_id", "stage"),
         Index(None, "created_at", "owner_id"),
