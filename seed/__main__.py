@@ -7,8 +7,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import select
+
 from crm_core.config import safe_url
 from crm_core.db import make_engine
+from crm_core.models import Team, User
 from crm_core.schema import upgrade_to_head
 
 
@@ -34,12 +37,26 @@ def _build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write the database out as a CSV bundle")
     export.add_argument("directory", type=Path)
+
+    sub.add_parser("logins", help="list the usernames that can log in, with role and team")
     return parser
 
 
 def _print_counts(counts: dict[str, int]) -> None:
     for table, n in counts.items():
         print(f"  {table:<16} {n:>10,}")
+
+
+def _print_logins(engine) -> None:
+    stmt = (
+        select(User.username, User.role, Team.name, User.active)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(User.password_hash.is_not(None))
+        .order_by(User.role, Team.name, User.username)
+    )
+    with engine.connect() as conn:
+        for username, role, team, active in conn.execute(stmt):
+            print(f"{role:<8} {username:<28} {team or '':<24} {'' if active else '(inactive)'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print("demo data generated:")
         _print_counts(counts)
+        return 0
+    if args.command == "logins":
+        _print_logins(engine)
         return 0
     if args.command == "load":
         from seed.bundle import BundleError, load_bundle

@@ -1,7 +1,8 @@
 """Database fixtures. `TEST_DATABASE_URL` (PostgreSQL) selects the server; else a SQLite file per test.
 
-On SQLite each test gets a copy of a schema migrated once per run; on PostgreSQL each test
-starts from truncated tables of a database migrated once per run.
+On SQLite each test gets a copy of a schema migrated once per run. On PostgreSQL each test run
+(each xdist worker) creates its own database next to the one named, migrates it once, truncates
+it before each test and drops it at the end, so parallel runs never see each other's rows.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,10 +33,11 @@ def pytest_report_header(config) -> str:
 def _migrated(tmp_path_factory) -> Iterator[str]:
     """A URL of a database at Alembic head, made once per test run."""
     if PG_URL:
-        engine = make_engine(PG_URL)
-        upgrade_to_head(engine)
-        engine.dispose()
-        yield PG_URL
+        with _scratch_pg_database("warroom_t") as url:
+            engine = make_engine(url)
+            upgrade_to_head(engine)
+            engine.dispose()
+            yield url
         return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -55,10 +58,10 @@ def _truncate_all(engine: Engine) -> None:
 def db_url(_migrated: str, tmp_path: Path) -> str:
     """URL of an empty database at head, private to this test."""
     if PG_URL:
-        engine = make_engine(PG_URL)
+        engine = make_engine(_migrated)
         _truncate_all(engine)
         engine.dispose()
-        return PG_URL
+        return _migrated
     target = tmp_path / "warroom.db"
     shutil.copyfile(_migrated, target)
     return f"sqlite:///{target}"
@@ -71,17 +74,27 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+@contextmanager
+def _scratch_pg_database(prefix: str) -> Iterator[str]:
+    """Create a uniquely named database beside `TEST_DATABASE_URL`'s; drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    base = make_url(PG_URL)
+    admin = make_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
 def empty_db_url(tmp_path: Path) -> Iterator[str]:
     """URL of a database with no tables at all (for migration tests)."""
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    name = f"warroom_empty_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+    with _scratch_pg_database("warroom_empty") as url:
+        yield url

@@ -1,0 +1,37 @@
+"""Process-wide resources: one engine per process, the first-run bootstrap done once."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from crm_core.db import make_engine
+from seed.bootstrap import ensure_ready
+
+_bootstrap_lock = threading.Lock()
+_ready_urls: set[str] = set()
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine() -> Engine:
+    return make_engine()
+
+
+def prepared_engine() -> Engine:
+    """The engine, after migrating (and on an empty database seeding the demo, with progress).
+
+    Runs once per process and database; concurrent first sessions wait on the lock.
+    """
+    engine = get_engine()
+    key = str(engine.url)
+    if key in _ready_urls:
+        return engine
+    with _bootstrap_lock:
+        if key not in _ready_urls:
+            with st.status("Preparing the war room (first run: generating the demo data)…") as status:
+                seeded = ensure_ready(engine, progress=status.write)
+                status.update(label="Demo data ready" if seeded else "Database ready", state="complete")
+            _ready_urls.add(key)
+    return engine

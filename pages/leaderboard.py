@@ -1,0 +1,102 @@
+"""Leaderboard: reps ranked by bookings, attainment bars, movers vs the previous period, teams side by side."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages.components.cache import run
+from pages.components.charts import PALETTE, styled
+from pages.components.filters import sidebar_filters
+from pages.components.formatting import money
+
+view = sidebar_filters()
+st.title("Leaderboard")
+st.caption(f"{view.label} · ranked by bookings, then user id")
+
+board = run("queries.leaderboard.leaderboard", view.period, view.filters)
+before = run("queries.leaderboard.leaderboard", view.period.previous(), view.filters)
+
+
+def with_movement(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Add `previous_rank` and `movement` (+2 = up two places; None when new to the board)."""
+    ranks = dict(zip(previous["user_id"], previous["rank"], strict=True))
+    out = current.copy()
+    out["previous_rank"] = out["user_id"].map(ranks)
+    out["movement"] = out["previous_rank"] - out["rank"]
+    return out
+
+
+if board.empty:
+    st.info("No active rep inside these filters.")
+else:
+    board = with_movement(board, before)
+    top = board.iloc[0]
+    movers = board.dropna(subset=["movement"]).sort_values("movement", ascending=False)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Top rep", top["display_name"], money(top["bookings"]), delta_color="off", border=True)
+    if not movers.empty and movers.iloc[0]["movement"] > 0:
+        up = movers.iloc[0]
+        c2.metric("Biggest climber", up["display_name"], f"+{int(up['movement'])} places", border=True)
+    if not movers.empty and movers.iloc[-1]["movement"] < 0:
+        down = movers.iloc[-1]
+        c3.metric("Biggest drop", down["display_name"], f"{int(down['movement'])} places", border=True)
+    st.dataframe(
+        board[
+            [
+                "rank",
+                "display_name",
+                "bookings",
+                "attainment",
+                "deals_won",
+                "win_rate",
+                "activities",
+                "movement",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "display_name": "Rep",
+            "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
+            "attainment": st.column_config.ProgressColumn(
+                "Attainment",
+                format="percent",
+                min_value=0.0,
+                max_value=max(1.0, float(board["attainment"].max() or 1)),
+            ),
+            "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
+            "movement": st.column_config.NumberColumn(
+                "Δ rank", format="%+d", help="Places gained vs the previous period"
+            ),
+        },
+    )
+    if board["attainment"].isna().all():
+        st.caption(
+            "Attainment has no value with a region or product line filter (targets are per rep and month)."
+        )
+
+st.subheader("Teams")
+teams = run("queries.leaderboard.team_comparison", view.period, view.filters)
+if teams.empty:
+    st.info("No team inside these filters.")
+else:
+    left, right = st.columns([3, 2])
+    fig = px.bar(
+        teams,
+        x="team",
+        y=["bookings", "open_pipeline"],
+        barmode="group",
+        color_discrete_sequence=PALETTE,
+        labels={"value": "amount", "variable": "", "team": ""},
+    )
+    left.plotly_chart(styled(fig), key="teams")
+    right.dataframe(
+        teams[["team", "bookings", "attainment", "win_rate", "activities"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
+            "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+            "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
+        },
+    )

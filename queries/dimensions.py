@@ -1,0 +1,39 @@
+"""The choices of the dashboard filters: teams, regions, product lines, reps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from crm_core.models import Account, Lead, Product, Team, User
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """Each filter's options: teams and reps as (id, name) pairs, regions and lines as names."""
+
+    teams: tuple[tuple[int, str], ...]
+    regions: tuple[str, ...]
+    product_lines: tuple[str, ...]
+    reps: tuple[tuple[int, str, int | None], ...]  # (user id, display name, team id)
+
+
+def _distinct(conn, column) -> tuple[str, ...]:
+    return tuple(v for (v,) in conn.execute(select(column).where(column.is_not(None)).distinct()))
+
+
+def filter_choices(engine: Engine) -> FilterChoices:
+    """Options for the sidebar, sorted for people; reps include inactive ones (history stays)."""
+    with engine.connect() as conn:
+        teams = tuple(conn.execute(select(Team.id, Team.name).order_by(Team.name)).tuples())
+        regions = sorted(set(_distinct(conn, Account.region)) | set(_distinct(conn, Lead.region)))
+        lines = sorted(_distinct(conn, Product.product_line))
+        reps = tuple(
+            conn.execute(
+                select(User.id, User.display_name, User.team_id)
+                .where(User.role == "rep")
+                .order_by(User.display_name)
+            ).tuples()
+        )
+    return FilterChoices(teams=teams, regions=tuple(regions), product_lines=tuple(lines), reps=reps)
