@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 import streamlit as st
 
@@ -21,7 +23,7 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
     for column in cleaned.columns:
         if cleaned[column].dtype == object or pd.api.types.is_string_dtype(cleaned[column]):
             cleaned[column] = cleaned[column].map(neutralise_cell)
-    return cleaned.to_csv(index=False).encode("utf-8")
+    return cleaned.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8")
 
 
 def record_table(frame: pd.DataFrame, *, key: str, empty: str, filename: str, cap: int | None = None) -> None:
@@ -33,5 +35,10 @@ def record_table(frame: pd.DataFrame, *, key: str, empty: str, filename: str, ca
         st.caption(f"Showing the first {cap:,} rows.")
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
-        "Download CSV", safe_csv(frame), file_name=filename, mime="text/csv", key=f"{key}-csv", icon="⬇️"
+        "Download CSV",
+        safe_csv(frame),
+        file_name=filename,
+        mime="text/csv",
+        key=f"{key}-csv",
+        icon=":material/download:",
     )
