@@ -2,18 +2,24 @@
 
 import streamlit as st
 
+from pages.components.auth import keep_session_cookie, login_form, sign_out, signed_in_actor
+from pages.components.navigation import build_navigation
 from pages.components.resources import prepared_engine
+from pages.components.session import ACTOR_KEY
 
-st.set_page_config(page_title="Sales War Room", page_icon="📈", layout="wide")
-prepared_engine()
-pages = {
-    "Dashboards": [
-        st.Page("pages/war_room.py", title="War Room", icon="🎯", default=True),
-        st.Page("pages/pipeline.py", title="Pipeline & Funnel", icon="🔻"),
-        st.Page("pages/leaderboard.py", title="Leaderboard", icon="🏆"),
-        st.Page("pages/customer_health.py", title="Customer Health", icon="❤️"),
-        st.Page("pages/service.py", title="Service", icon="🎧"),
-    ],
-    "Data": [st.Page("pages/data_overview.py", title="Data overview", icon="🗄️")],
-}
-st.navigation(pages).run()
+st.set_page_config(page_title="Sales War Room", page_icon=":material/monitoring:", layout="wide")
+engine = prepared_engine()
+actor = signed_in_actor(engine) or login_form(engine)
+if actor is None:
+    st.stop()
+st.session_state[ACTOR_KEY] = actor
+
+navigation = build_navigation(actor)
+with st.sidebar:
+    st.caption(f"Signed in as **{actor.display_name}** · {actor.role}")
+    if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+        sign_out(engine, actor)
+        st.session_state.pop(ACTOR_KEY, None)
+        st.rerun()
+keep_session_cookie()
+navigation.run()

@@ -20,7 +20,9 @@ GENERATED_KEY_FILE = DATA_DIR / "cookie_key"
 
 class WeakCookieKey(ValueError):
     def __init__(self, source: str) -> None:
-        super().__init__(f"The cookie key from {source} is shorter than {MIN_KEY_BYTES} bytes; use a longer random key.")
+        super().__init__(
+            f"The cookie key from {source} is shorter than {MIN_KEY_BYTES} bytes; use a longer random key."
+        )
 
 
 def _from_secrets(path: Path) -> str | None:

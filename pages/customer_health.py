@@ -8,6 +8,7 @@ from pages.components.cache import run
 from pages.components.charts import BAND_COLORS, PALETTE, styled
 from pages.components.filters import sidebar_filters
 from pages.components.kpi import kpi_grid
+from pages.components.session import current_actor, scope_for
 from pages.components.tables import record_table
 
 KPI_IDS = (
@@ -20,7 +21,7 @@ KPI_IDS = (
 )
 LIST_CAP = 1000
 
-view = sidebar_filters()
+view = sidebar_filters(scope_for(current_actor()))
 st.title("Customer Health")
 st.caption(f"{view.label} · health as of the end of the period (product line does not act here)")
 

@@ -8,8 +8,9 @@ from pages.components.cache import run
 from pages.components.charts import PALETTE, styled
 from pages.components.filters import sidebar_filters
 from pages.components.formatting import money
+from pages.components.session import current_actor, team_scope_for
 
-view = sidebar_filters()
+view = sidebar_filters(team_scope_for(current_actor()))
 st.title("Leaderboard")
 st.caption(f"{view.label} · ranked by bookings, then user id")
 

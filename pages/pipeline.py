@@ -1,5 +1,6 @@
 """Pipeline & Funnel: where deals are, how they convert, why they are lost. Click a bar to drill down."""
 
+import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
@@ -10,12 +11,21 @@ from pages.components.charts import PALETTE, STAGE_COLORS, bar, styled
 from pages.components.drilldown import selected_category
 from pages.components.filters import sidebar_filters
 from pages.components.formatting import count, money, percent
+from pages.components.session import current_actor, scope_for
 from pages.components.tables import record_table
 
 FUNNEL_STAGES = tuple(STAGE_ORDER)
 DRILL_CAP = 1000
 
-view = sidebar_filters()
+
+def funnel_label(reached: int, conversion: float | None, from_first: float | None) -> str:
+    """'187 · 54% of previous · 37% of first'; the first stage shows its count alone."""
+    if conversion is None or pd.isna(conversion):
+        return count(reached)
+    return f"{count(reached)} · {percent(conversion)} of previous · {percent(from_first)} of first"
+
+
+view = sidebar_filters(scope_for(current_actor()))
 st.title("Pipeline & Funnel")
 st.caption(view.label)
 
@@ -31,10 +41,7 @@ with left:
         st.info("No deal was created in this period, so the funnel is empty.")
         funnel_event = None
     else:
-        labels = [
-            f"{count(r.reached)} · {percent(r.conversion)} of previous · {percent(r.conversion_from_first)} of first"
-            for r in funnel.itertuples()
-        ]
+        labels = [funnel_label(r.reached, r.conversion, r.conversion_from_first) for r in funnel.itertuples()]
         fig = go.Figure(
             go.Bar(
                 x=funnel["reached"],
@@ -105,8 +112,9 @@ st.subheader("Bookings by month against target")
 if trend["bookings"].sum() == 0 and (trend["target"].isna().all() or trend["target"].fillna(0).sum() == 0):
     st.info("No bookings and no targets in this period.")
 else:
+    months = trend["month"].map(lambda m: m.strftime("%b %Y"))
     fig = go.Figure()
-    fig.add_bar(x=trend["month"], y=trend["bookings"], name="Bookings", marker_color=PALETTE[0])
+    fig.add_bar(x=months, y=trend["bookings"], name="Bookings", marker_color=PALETTE[0])
     if trend["target"].notna().any():
         fig.add_scatter(
             x=trend["month"],

@@ -7,6 +7,7 @@ from pages.components.cache import run
 from pages.components.charts import PALETTE, styled
 from pages.components.filters import sidebar_filters
 from pages.components.kpi import kpi_grid
+from pages.components.session import current_actor, scope_for
 from pages.components.tables import record_table
 
 KPI_IDS = (
@@ -19,7 +20,7 @@ KPI_IDS = (
 )
 LIST_CAP = 1000
 
-view = sidebar_filters()
+view = sidebar_filters(scope_for(current_actor()))
 st.title("Service")
 st.caption(f"{view.label} · resolution SLA: urgent 4 h, high 24 h, normal 72 h, low 120 h")
 

@@ -6,6 +6,7 @@ from pages.components.cache import run
 from pages.components.filters import sidebar_filters
 from pages.components.formatting import money, percent
 from pages.components.kpi import kpi_grid
+from pages.components.session import current_actor, scope_for
 from pages.components.tables import record_table
 
 KPI_IDS = (
@@ -24,30 +25,24 @@ KPI_IDS = (
 )
 LIST_CAP = 500
 
-view = sidebar_filters()
+view = sidebar_filters(scope_for(current_actor()))
 st.title("War Room")
 st.caption(f"{view.label} · deltas compare with the previous {view.period.days} days")
 
 kpis = run(
     "queries.registry.kpis_with_delta", view.period, view.filters, ids=(*KPI_IDS, "target", "attainment")
 )
-trend = run("queries.sales.bookings_by_month", view.period, view.filters)
 target, attainment = kpis["target"]["current"], kpis["attainment"]["current"]
 bookings_caption = (
     "Target and attainment have no value with a region or product line filter."
     if target is None
     else f"Target {money(target)} · attainment {percent(attainment)}"
 )
-kpi_grid(
-    KPI_IDS,
-    kpis,
-    bookings={
-        "caption": bookings_caption,
-        "sparkline": trend["bookings"].tolist() if len(trend) > 1 else None,
-    },
-)
+kpi_grid(KPI_IDS, kpis, bookings={"caption": bookings_caption})
 if target is not None:
     st.progress(min(attainment or 0.0, 1.0), text=f"Bookings vs target: {bookings_caption}")
+else:
+    st.caption(bookings_caption)
 
 st.subheader("Alerts")
 stale = run("queries.pipeline.stale_deal_rows", view.period, view.filters, limit=LIST_CAP)

@@ -26,14 +26,15 @@ def _distinct(conn, column) -> tuple[str, ...]:
 def filter_choices(engine: Engine) -> FilterChoices:
     """Options for the sidebar, sorted for people; reps include inactive ones (history stays)."""
     with engine.connect() as conn:
-        teams = tuple(conn.execute(select(Team.id, Team.name).order_by(Team.name)).tuples())
+        teams = tuple(tuple(r) for r in conn.execute(select(Team.id, Team.name).order_by(Team.name)))
         regions = sorted(set(_distinct(conn, Account.region)) | set(_distinct(conn, Lead.region)))
         lines = sorted(_distinct(conn, Product.product_line))
         reps = tuple(
-            conn.execute(
+            tuple(row)
+            for row in conn.execute(
                 select(User.id, User.display_name, User.team_id)
                 .where(User.role == "rep")
                 .order_by(User.display_name)
-            ).tuples()
+            )
         )
     return FilterChoices(teams=teams, regions=tuple(regions), product_lines=tuple(lines), reps=reps)

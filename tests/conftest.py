@@ -33,7 +33,7 @@ def pytest_report_header(config) -> str:
 def _migrated(tmp_path_factory) -> Iterator[str]:
     """A URL of a database at Alembic head, made once per test run."""
     if PG_URL:
-        with _scratch_pg_database("warroom_t") as url:
+        with scratch_pg_database("warroom_t") as url:
             engine = make_engine(url)
             upgrade_to_head(engine)
             engine.dispose()
@@ -75,7 +75,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @contextmanager
-def _scratch_pg_database(prefix: str) -> Iterator[str]:
+def scratch_pg_database(prefix: str) -> Iterator[str]:
     """Create a uniquely named database beside `TEST_DATABASE_URL`'s; drop it afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     base = make_url(PG_URL)
@@ -96,5 +96,5 @@ def empty_db_url(tmp_path: Path) -> Iterator[str]:
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    with _scratch_pg_database("warroom_empty") as url:
+    with scratch_pg_database("warroom_empty") as url:
         yield url

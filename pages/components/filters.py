@@ -13,6 +13,7 @@ from queries.dimensions import FilterChoices
 from queries.filters import Filters, Period
 
 ALL = None
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def _period(today: date) -> tuple[Period, str]:
         return Period(start, end), preset
     default_start, default_end = preset_range(DEFAULT_PRESET, today)
     left, right = st.sidebar.columns(2)
-    start = left.date_input("From", value=default_start, key="from", bind="query-params")
-    end = right.date_input("To", value=default_end, key="to", bind="query-params")
+    bounds = {"min_value": EARLIEST_DAY, "max_value": date(today.year + 2, 12, 31)}
+    start = left.date_input("From", value=default_start, key="from", bind="query-params", **bounds)
+    end = right.date_input("To", value=default_end, key="to", bind="query-params", **bounds)
     if end < start:
         st.sidebar.warning("“To” is before “From”: showing the single day “From”.")
         end = start

@@ -8,7 +8,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from crm_core.db import make_engine
-from seed.bootstrap import ensure_ready
+from crm_core.schema import upgrade_to_head
+from seed.bootstrap import database_is_empty, ensure_ready
 
 _bootstrap_lock = threading.Lock()
 _ready_urls: set[str] = set()
@@ -30,8 +31,15 @@ def prepared_engine() -> Engine:
         return engine
     with _bootstrap_lock:
         if key not in _ready_urls:
-            with st.status("Preparing the war room (first run: generating the demo data)…") as status:
-                seeded = ensure_ready(engine, progress=status.write)
-                status.update(label="Demo data ready" if seeded else "Database ready", state="complete")
+            _bootstrap(engine)
             _ready_urls.add(key)
     return engine
+
+
+def _bootstrap(engine: Engine) -> None:
+    upgrade_to_head(engine)
+    if not database_is_empty(engine):
+        return
+    with st.status("First run: generating the demo company…", expanded=True) as status:
+        ensure_ready(engine, progress=status.write)
+        status.update(label="Demo data ready", state="complete", expanded=False)

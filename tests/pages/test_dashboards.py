@@ -1,0 +1,84 @@
+"""Every dashboard renders on the demo; its KPIs are the report's numbers for the same filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pages.components.formatting import NO_VALUE, format_value
+from pages.components.period_presets import DEFAULT_PRESET, preset_range
+from queries.filters import Filters, Period
+from queries.registry import METRICS
+from queries.report import build_report
+from seed.demo import today_utc
+
+DASHBOARDS = [
+    "pages/war_room.py",
+    "pages/pipeline.py",
+    "pages/leaderboard.py",
+    "pages/customer_health.py",
+    "pages/service.py",
+    "pages/data_overview.py",
+]
+LABEL_TO_ID = {m.label: m.id for m in METRICS.values()}
+
+
+def _open(app, page: str):
+    if page != DASHBOARDS[0]:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _shown_kpis(app) -> dict[str, str]:
+    return {LABEL_TO_ID[m.label]: m.value for m in app.metric if m.label in LABEL_TO_ID}
+
+
+def _expected(engine, period: Period, filters: Filters) -> dict[str, str]:
+    report = build_report(engine, period, filters, period.as_of())
+    return {mid: format_value(METRICS[mid].kind, v) for mid, v in report["metrics"].items()}
+
+
+@pytest.mark.parametrize("page", DASHBOARDS)
+def test_page_renders_without_exception(admin_app, page):
+    _open(admin_app, page)
+    assert admin_app.title[0].value
+
+
+@pytest.mark.parametrize("page", ["pages/war_room.py", "pages/customer_health.py", "pages/service.py"])
+def test_kpis_shown_equal_the_report(admin_app, demo_engine, page):
+    _open(admin_app, page)
+    shown = _shown_kpis(admin_app)
+    assert len(shown) >= 6
+    period = Period(*preset_range(DEFAULT_PRESET, today_utc()))
+    expected = _expected(demo_engine, period, Filters())
+    assert shown == {mid: expected[mid] for mid in shown}
+
+
+def test_changing_the_team_filter_changes_the_numbers_and_matches_the_report(admin_app, demo_engine):
+    app = admin_app
+    _open(app, "pages/war_room.py")
+    before = _shown_kpis(app)
+    app.sidebar.selectbox(key="team").select_index(1).run()  # the first team after "All"
+    after = _shown_kpis(app)
+    assert after != before
+    team = app.sidebar.selectbox(key="team").value
+    assert isinstance(team, int)
+    period = Period(*preset_range(DEFAULT_PRESET, today_utc()))
+    expected = _expected(demo_engine, period, Filters(team_id=team))
+    assert after == {mid: expected[mid] for mid in after}
+
+
+def test_an_empty_period_shows_dashes_not_errors(admin_app):
+    app = admin_app
+    _open(app, "pages/war_room.py")
+    app.sidebar.selectbox(key="period").select("Custom range").run()
+    app.sidebar.date_input(key="from").set_value(date(2001, 1, 1)).run()
+    app.sidebar.date_input(key="to").set_value(date(2001, 1, 31)).run()
+    assert not app.exception
+    shown = _shown_kpis(app)
+    for ratio_id in ("win_rate", "avg_deal_size", "sales_cycle_days", "lead_conversion_rate", "churn_rate", "nps"):
+        assert shown[ratio_id] == NO_VALUE, ratio_id
+    assert shown["bookings"] == "$0"
