@@ -33,6 +33,9 @@ def make_engine(url: str | URL | None = None, **kwargs) -> Engine:
         engine = create_engine(resolved, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if resolved.get_backend_name() == "postgresql":
+        # JIT compilation costs ~1 s per dashboard query with correlated subqueries and saves nothing.
+        kwargs.setdefault("connect_args", {"options": "-c jit=off"})
     return create_engine(resolved, pool_pre_ping=True, **kwargs)
 
 

@@ -179,7 +179,7 @@ class Opportunity(Base):
         Index(None, "closed_at", "owner_id", "stage"),
         Index(None, "created_at", "owner_id"),
         Index(None, "owner_id", "stage", "closed_at"),
-        Index(None, "account_id", "stage", "closed_at"),
+        Index(None, "account_id", "stage", "closed_at", "amount"),
         Index(None, "product_id", "stage"),
         Index(None, "lead_id"),
     )

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_
+from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from crm_core.models import Account, Activity, Lead, Opportunity
 from seed.bundle_errors import BundleError, Problem
 from seed.bundle_read import ParsedRow, read_file
 from seed.bundle_spec import FILES, FILES_BY_NAME, INSERT_ORDER, FileSpec
@@ -221,11 +222,24 @@ def _insert_all(conn: Connection, parsed: Parsed, directory: Path) -> dict[str, 
             except DATABASE_REJECTIONS as exc:
                 raise _rejected(spec.name, exc, directory) from exc
         counts[spec.table_name] = len(rows)
+    if counts.get("activities"):
+        _refresh_last_activity(conn)
     if conn.dialect.name == "postgresql":
         # Surface violations of the deferred leads<->opportunities keys here, not at COMMIT.
         conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
         _reset_sequences(conn, [spec for spec in FILES if counts[spec.table_name]])
     return {spec.table_name: counts[spec.table_name] for spec in FILES}
+
+
+def _refresh_last_activity(conn: Connection) -> None:
+    """Keep the denormalised `last_activity_at` of deals, accounts and leads equal to their latest
+    activity, as the services do on every activity they log (the dashboards read it)."""
+    activities = Activity.__table__
+    for model, link in ((Opportunity, "opportunity_id"), (Account, "account_id"), (Lead, "lead_id")):
+        table, fk = model.__table__, activities.c[link]
+        latest = select(func.max(activities.c.occurred_at)).where(fk == table.c.id).scalar_subquery()
+        touched = select(fk).where(fk.is_not(None))
+        conn.execute(update(table).where(table.c.id.in_(touched)).values(last_activity_at=latest))
 
 
 def _db_row(spec: FileSpec, row: ParsedRow) -> dict[str, Any]:

@@ -773,3 +773,19 @@ def test_cli_load_success(engine, db_url, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "bundle loaded" in result.stdout
     assert row_counts(engine) == SMALL_BUNDLE_COUNTS
+
+
+def test_loading_activities_sets_last_activity_at_of_deals_accounts_and_leads(engine, tmp_path):
+    load_bundle(engine, write_bundle(tmp_path / "b", SMALL_BUNDLE))
+    opp, acc, lead = models.Opportunity.__table__, models.Account.__table__, models.Lead.__table__
+    with engine.connect() as conn:
+        deals = dict(conn.execute(select(opp.c.id, opp.c.last_activity_at)).all())
+        accounts = dict(conn.execute(select(acc.c.id, acc.c.last_activity_at)).all())
+        leads = dict(conn.execute(select(lead.c.id, lead.c.last_activity_at)).all())
+    # activities: #1 on lead 1 at 01-06 09:00, #2 on account 1 / deal 1 at 01-15 14:00, #3 on account 2 / deal 2
+    assert deals[1] == datetime(2026, 1, 15, 14, 0)
+    assert deals[2] == datetime(2026, 2, 2, 8, 0)
+    assert accounts[1] == datetime(2026, 1, 15, 14, 0)
+    assert accounts[2] == datetime(2026, 2, 2, 8, 0)
+    assert leads[1] == datetime(2026, 1, 6, 9, 0)
+    assert all(v is None for k, v in deals.items() if k not in (1, 2))

@@ -180,7 +180,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_opportunities'))
     )
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_opportunities_account_id'), ['account_id', 'stage', 'closed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opportunities_account_id'), ['account_id', 'stage', 'closed_at', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_closed_at'), ['closed_at', 'owner_id', 'stage'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_created_at'), ['created_at', 'owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_lead_id'), ['lead_id'], unique=False)

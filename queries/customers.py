@@ -1,0 +1,267 @@
+"""Customers: active, new and churned customers, churn, repeat purchase, lifetime value, NPS.
+
+Spec ("Customers"): a customer as of T is an account with ≥ 1 won opportunity closed before T.
+The account is the unit the filters act on (owner in U, region); all its won deals count,
+whoever owns them, and product_line does not act on customers or NPS.
+
+One scan of the won deals closed before max(T, end of P), grouped by account and joined to the
+kept accounts, gives every customer metric except `churned_customers` (a range on churned_at).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Engine, Subquery, func, or_, select
+
+from crm_core.models import Account, NpsResponse, Opportunity
+from queries.dialect import cents, month_key, no_index
+from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope
+from queries.sales import months_of
+from queries.values import as_int, money, month_first, ratio, table
+
+OPP = Opportunity.__table__
+ACCOUNTS = Account.__table__
+NPS = NpsResponse.__table__
+
+
+def won_by_account(as_of: datetime, bound: datetime) -> Subquery:
+    """Per account: won deals closed before T (n, c = cents) and the first won closed_at.
+
+    Scans won deals closed before `bound` (≥ T and ≥ end of P, so `first_won` is exact
+    wherever it matters: a first win at or after `bound` is in neither P nor before T).
+    """
+    before_t = OPP.c.closed_at < as_of
+    return (
+        select(
+            OPP.c.account_id,
+            func.count().filter(before_t).label("n"),
+            func.sum(cents(OPP.c.amount)).filter(before_t).label("c"),
+            func.min(OPP.c.closed_at).label("first_won"),
+        )
+        .where(OPP.c.stage == "won", OPP.c.closed_at < bound)
+        .group_by(OPP.c.account_id)
+        .subquery("won")
+    )
+
+
+def first_wins_in(period: Period) -> Subquery:
+    """Per account whose first won deal closed in P: account_id, first_won (its closed_at).
+
+    Reads only the deals won in P and checks each account for an earlier win with one seek of
+    the (account_id, stage, closed_at) index, instead of scanning every won deal ever.
+    """
+    earlier = OPP.alias("earlier")
+    won_before = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.account_id == OPP.c.account_id,
+            earlier.c.stage == "won",
+            earlier.c.closed_at < period.start_ts,
+        )
+        .exists()
+    )
+    return (
+        select(OPP.c.account_id, func.min(OPP.c.closed_at).label("first_won"))
+        .where(OPP.c.stage == "won", *period.contains(OPP.c.closed_at), ~won_before)
+        .group_by(OPP.c.account_id)
+        .subquery("first_wins")
+    )
+
+
+def not_churned_at(moment: datetime) -> ColumnElement[bool]:
+    return or_(ACCOUNTS.c.churned_at.is_(None), ACCOUNTS.c.churned_at >= moment)
+
+
+def customer_summary(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """Every customer metric in two queries.
+
+    Returns {'active_customers': int, 'new_customers': int, 'churned_customers': int,
+    'churn_rate': float | None, 'repeat_purchase_rate': float | None,
+    'customer_lifetime_value': float | None}.
+    """
+    at = period.as_of(as_of)
+    won = won_by_account(at, max(at, period.end_ts))
+    first = won.c.first_won
+    stmt = select(
+        func.count().filter(won.c.n > 0),
+        func.count().filter(won.c.n > 0, not_churned_at(at)),
+        func.count().filter(won.c.n >= 2),
+        func.sum(won.c.c),
+        func.count().filter(first >= period.start_ts, first < period.end_ts),
+        func.count().filter(first < period.start_ts, not_churned_at(period.start_ts)),
+    ).select_from(won.join(ACCOUNTS, ACCOUNTS.c.id == won.c.account_id))
+    stmt = stmt.where(*account_scope(ACCOUNTS, filters))
+    churned = select(func.count()).where(
+        *period.contains(ACCOUNTS.c.churned_at), *account_scope(ACCOUNTS, filters)
+    )
+    with engine.connect() as conn:
+        customers, active, repeat, lifetime_cents, new, active_at_start = conn.execute(stmt).one()
+        churned_count = as_int(conn.execute(churned).scalar())
+    customers = as_int(customers)
+    return {
+        "active_customers": as_int(active),
+        "new_customers": as_int(new),
+        "churned_customers": churned_count,
+        "churn_rate": ratio(churned_count, as_int(active_at_start)),
+        "repeat_purchase_rate": ratio(as_int(repeat), customers),
+        "customer_lifetime_value": ratio(money(lifetime_cents), customers),
+    }
+
+
+def active_customers(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> int:
+    """Customers as of T with churned_at empty or ≥ T."""
+    return customer_summary(engine, period, filters, as_of)["active_customers"]
+
+
+def new_customers(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> int:
+    """Accounts whose first won deal (earliest closed_at among won) is in P."""
+    return customer_summary(engine, period, filters, as_of)["new_customers"]
+
+
+def churned_customers(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> int:
+    """Accounts with churned_at in P."""
+    return customer_summary(engine, period, filters, as_of)["churned_customers"]
+
+
+def churn_rate(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """churned_customers / active customers as of the start of P; None when there were none."""
+    return customer_summary(engine, period, filters, as_of)["churn_rate"]
+
+
+def repeat_purchase_rate(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """Among customers as of T, the share with ≥ 2 won deals closed before T."""
+    return customer_summary(engine, period, filters, as_of)["repeat_purchase_rate"]
+
+
+def customer_lifetime_value(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """Σ amount of won deals closed before T / number of customers as of T."""
+    return customer_summary(engine, period, filters, as_of)["customer_lifetime_value"]
+
+
+def new_vs_churned_by_month(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """New and churned customers per calendar month touching P (months without any included).
+
+    Columns: month (date, first day), new_customers (int), churned_customers (int).
+    """
+    firsts = first_wins_in(period)
+    first = firsts.c.first_won
+    new_stmt = (
+        select(month_key(first), func.count())
+        .select_from(firsts.join(ACCOUNTS, ACCOUNTS.c.id == firsts.c.account_id))
+        .where(*account_scope(ACCOUNTS, filters))
+        .group_by(month_key(first))
+    )
+    churn_stmt = (
+        select(month_key(ACCOUNTS.c.churned_at), func.count())
+        .where(*period.contains(ACCOUNTS.c.churned_at), *account_scope(ACCOUNTS, filters))
+        .group_by(month_key(ACCOUNTS.c.churned_at))
+    )
+    with engine.connect() as conn:
+        new = {month_first(k): as_int(n) for k, n in conn.execute(new_stmt)}
+        churned = {month_first(k): as_int(n) for k, n in conn.execute(churn_stmt)}
+    rows = [
+        {"month": m, "new_customers": new.get(m, 0), "churned_customers": churned.get(m, 0)}
+        for m in months_of(period)
+    ]
+    return pd.DataFrame(rows, columns=["month", "new_customers", "churned_customers"])
+
+
+# --- NPS ---------------------------------------------------------------------------------------
+
+PROMOTER = NPS.c.score >= 9
+DETRACTOR = NPS.c.score <= 6
+
+
+def _nps_aggregates() -> list[Any]:
+    return [func.count(), func.count().filter(PROMOTER), func.count().filter(DETRACTOR)]
+
+
+def _nps_value(responses: int, promoters: int, detractors: int) -> float | None:
+    """100 x (promoters - detractors) / responses; None without responses."""
+    share = ratio(promoters - detractors, responses)
+    return None if share is None else 100 * share
+
+
+def nps_summary(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """Responses in P: {'responses': int, 'promoters': int, 'passives': int, 'detractors': int,
+    'nps': float | None}. Promoter 9-10, passive 7-8, detractor 0-6."""
+    stmt = select(*_nps_aggregates()).where(
+        *period.contains(NPS.c.responded_at), *account_child_scope(NPS.c.account_id, filters)
+    )
+    with engine.connect() as conn:
+        responses, promoters, detractors = (as_int(v) for v in conn.execute(stmt).one())
+    return {
+        "responses": responses,
+        "promoters": promoters,
+        "passives": responses - promoters - detractors,
+        "detractors": detractors,
+        "nps": _nps_value(responses, promoters, detractors),
+    }
+
+
+def nps(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """100 x (promoters - detractors) / responses over responses in P; None without responses."""
+    return nps_summary(engine, period, filters, as_of)["nps"]
+
+
+def nps_trend(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """NPS per calendar month touching P (the parts inside P).
+
+    Columns: month (date), responses (int), promoters (int), detractors (int), nps (float | None).
+    """
+    key = month_key(NPS.c.responded_at)
+    stmt = (
+        select(key, *_nps_aggregates())
+        .where(*period.contains(NPS.c.responded_at), *account_child_scope(NPS.c.account_id, filters))
+        .group_by(key)
+    )
+    with engine.connect() as conn:
+        found = {month_first(k): (as_int(n), as_int(p), as_int(d)) for k, n, p, d in conn.execute(stmt)}
+    rows = []
+    for month in months_of(period):
+        n, p, d = found.get(month, (0, 0, 0))
+        rows.append(
+            {"month": month, "responses": n, "promoters": p, "detractors": d, "nps": _nps_value(n, p, d)}
+        )
+    return table(rows, ["month", "responses", "promoters", "detractors", "nps"], floats=("nps",))
+
+
+def customer_rows_filter(at: datetime) -> list[ColumnElement[bool]]:
+    """Conditions on ACCOUNTS for 'active customer as of T' (used by health and drill-downs).
+
+    `churned_at` is wrapped in `no_index`: almost every account passes that test, and reading
+    the accounts in order keeps the per-account EXISTS seeks local (measured 6x faster than
+    SQLite's multi-index OR on churned_at).
+    """
+    has_won = (
+        select(OPP.c.id)
+        .where(OPP.c.account_id == ACCOUNTS.c.id, OPP.c.stage == "won", OPP.c.closed_at < at)
+        .exists()
+    )
+    churned_at = no_index(ACCOUNTS.c.churned_at)
+    return [has_won, or_(churned_at.is_(None), churned_at >= at)]

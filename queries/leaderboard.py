@@ -1,0 +1,229 @@
+"""Rep leaderboard and team comparison: the sales metrics broken down by owner and by team.
+
+Spec ("Leaderboard"): one row per *active* user of role `rep` inside the filters with bookings,
+deals_won, win_rate, attainment and activities for that rep alone; sorted by bookings
+descending, then user_id ascending. Each breakdown is one GROUP BY per source table; the
+per-rep rows are then merged in Python (a few hundred rows at most).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select
+
+from crm_core.models import Activity, Team, User
+from queries.dialect import cents
+from queries.filters import NO_FILTERS, Filters, Period, activity_scope, in_users
+from queries.pipeline import open_deals_select
+from queries.sales import (
+    OPP,
+    TARGETS,
+    closed_aggregates,
+    closed_in,
+    prorated,
+    summarise_closed,
+    target_rows_stmt,
+)
+from queries.values import as_int, money, ratio, table
+
+USERS = User.__table__
+TEAMS = Team.__table__
+ACTIVITIES = Activity.__table__
+
+LEADERBOARD_COLUMNS = [
+    "rank",
+    "user_id",
+    "display_name",
+    "team_id",
+    "bookings",
+    "deals_won",
+    "deals_lost",
+    "win_rate",
+    "target",
+    "attainment",
+    "activities",
+]
+
+
+def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[int, tuple[Any, ...]]:
+    """Raw closed-deal aggregates per owner: {owner_id: (won_cents, deals_won, deals_lost,
+    cycle_seconds)} (see `sales.closed_aggregates`)."""
+    stmt = (
+        select(OPP.c.owner_id, *closed_aggregates())
+        .where(*closed_in(period, filters))
+        .group_by(OPP.c.owner_id)
+    )
+    return {row[0]: tuple(row[1:]) for row in conn.execute(stmt)}
+
+
+def activities_by_user(conn: Connection, period: Period, filters: Filters) -> dict[int, int]:
+    """Activities in P per user (the (occurred_at, user_id) index covers it)."""
+    stmt = (
+        select(ACTIVITIES.c.user_id, func.count())
+        .where(*period.contains(ACTIVITIES.c.occurred_at), *activity_scope(ACTIVITIES, filters))
+        .group_by(ACTIVITIES.c.user_id)
+    )
+    return {k: as_int(n) for k, n in conn.execute(stmt)}
+
+
+def targets_by_user(conn: Connection, period: Period, filters: Filters) -> dict[int, Decimal] | None:
+    """Prorated target per user (exact); None when targets do not apply (region/product)."""
+    if not filters.targets_apply:
+        return None
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for month, user_id, target_cents in conn.execute(target_rows_stmt(period, filters, TARGETS.c.user_id)):
+        totals[user_id] += prorated(month, Decimal(target_cents) / 100, period)
+    return dict(totals)
+
+
+def open_pipeline_by_owner(conn: Connection, at: datetime, filters: Filters) -> dict[int, int]:
+    """Σ cents of the deals open as of T per owner."""
+    deals = open_deals_select(at, filters, OPP.c.owner_id, cents(OPP.c.amount).label("c")).subquery()
+    stmt = select(deals.c.owner_id, func.sum(deals.c.c)).group_by(deals.c.owner_id)
+    return {k: int(c) for k, c in conn.execute(stmt)}
+
+
+def leaderboard_rows(
+    engine: Engine,
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    as_of: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One dict per active rep in U, best first (bookings descending, then user_id ascending).
+
+    Keys: LEADERBOARD_COLUMNS - rank (1-based), user_id, display_name, team_id, bookings
+    (float), deals_won, deals_lost, activities (int), win_rate, target, attainment (float | None;
+    target and attainment are None with a region/product_line filter). Plain Python values, so
+    no value stays None (a DataFrame would turn it into NaN).
+    """
+    reps_stmt = (
+        select(USERS.c.id, USERS.c.display_name, USERS.c.team_id)
+        .where(USERS.c.active.is_(True), USERS.c.role == "rep", *in_users(USERS.c.id, filters))
+        .order_by(USERS.c.id)
+    )
+    with engine.connect() as conn:
+        reps = list(conn.execute(reps_stmt))
+        closed = closed_by_owner(conn, period, filters)
+        acts = activities_by_user(conn, period, filters)
+        targets = targets_by_user(conn, period, filters)
+    rows = []
+    for user_id, name, team_id in reps:
+        sales = summarise_closed(*closed.get(user_id, (None, 0, 0, None)))
+        goal = None if targets is None else float(targets.get(user_id, Decimal(0)))
+        rows.append(
+            {
+                "user_id": user_id,
+                "display_name": name,
+                "team_id": team_id,
+                "bookings": sales["bookings"],
+                "deals_won": sales["deals_won"],
+                "deals_lost": sales["deals_lost"],
+                "win_rate": sales["win_rate"],
+                "target": goal,
+                "attainment": None if goal is None else ratio(sales["bookings"], goal),
+                "activities": acts.get(user_id, 0),
+            }
+        )
+    rows.sort(key=lambda r: (-r["bookings"], r["user_id"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return [{key: row[key] for key in LEADERBOARD_COLUMNS} for row in rows]
+
+
+def leaderboard(
+    engine: Engine,
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    as_of: datetime | None = None,
+    limit: int = 1000,
+) -> pd.DataFrame:
+    """`leaderboard_rows` as a DataFrame with columns LEADERBOARD_COLUMNS, the first `limit` reps."""
+    rows = leaderboard_rows(engine, period, filters, as_of)
+    return table(
+        rows[: max(0, limit)], LEADERBOARD_COLUMNS, floats=("bookings", "win_rate", "target", "attainment")
+    )
+
+
+TEAM_COLUMNS = [
+    "team_id",
+    "team",
+    "bookings",
+    "deals_won",
+    "deals_lost",
+    "win_rate",
+    "avg_deal_size",
+    "target",
+    "attainment",
+    "open_pipeline",
+    "activities",
+]
+
+
+def team_comparison(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """One row per team with a member inside the filters (members incl. inactive ones, every
+    role), sorted by bookings descending then team_id; '(no team)' collects the business of
+    users without a team, if there is any.
+
+    Columns: TEAM_COLUMNS - team_id (int | None), team, bookings, open_pipeline (float),
+    deals_won, deals_lost, activities (int), win_rate, avg_deal_size, target, attainment
+    (float | None). The database groups by user; the few per-user rows are rolled up by the
+    users' teams here, which avoids joining every deal and activity to users.
+    """
+    at = period.as_of(as_of)
+    with engine.connect() as conn:
+        names = {t: n for t, n in conn.execute(select(TEAMS.c.id, TEAMS.c.name))}
+        team_of = {u: t for u, t in conn.execute(select(USERS.c.id, USERS.c.team_id))}
+        in_scope = {t for (t,) in conn.execute(select(USERS.c.team_id).where(*in_users(USERS.c.id, filters)))}
+        closed = closed_by_owner(conn, period, filters)
+        acts = activities_by_user(conn, period, filters)
+        targets = targets_by_user(conn, period, filters)
+        pipeline = open_pipeline_by_owner(conn, at, filters)
+    totals: dict[Any, dict[str, Any]] = defaultdict(
+        lambda: {"won_cents": 0, "won": 0, "lost": 0, "activities": 0, "open_cents": 0, "target": Decimal(0)}
+    )
+    for user_id, (won_cents, won, lost, _cycle) in closed.items():
+        team = totals[team_of.get(user_id)]
+        team["won_cents"] += int(won_cents or 0)
+        team["won"] += as_int(won)
+        team["lost"] += as_int(lost)
+    for user_id, n in acts.items():
+        totals[team_of.get(user_id)]["activities"] += n
+    for user_id, c in pipeline.items():
+        totals[team_of.get(user_id)]["open_cents"] += c
+    for user_id, goal in (targets or {}).items():
+        totals[team_of.get(user_id)]["target"] += goal
+    rows = []
+    for team_id in in_scope:
+        if team_id is None and None not in totals:
+            continue
+        t = totals[team_id]
+        sales = summarise_closed(t["won_cents"], t["won"], t["lost"], None)
+        goal = None if targets is None else float(t["target"])
+        rows.append(
+            {
+                "team_id": team_id,
+                "team": names.get(team_id, "(no team)"),
+                "bookings": sales["bookings"],
+                "deals_won": sales["deals_won"],
+                "deals_lost": sales["deals_lost"],
+                "win_rate": sales["win_rate"],
+                "avg_deal_size": sales["avg_deal_size"],
+                "target": goal,
+                "attainment": None if goal is None else ratio(sales["bookings"], goal),
+                "open_pipeline": money(t["open_cents"]),
+                "activities": t["activities"],
+            }
+        )
+    rows.sort(key=lambda r: (-r["bookings"], r["team_id"] is None, r["team_id"] or 0))
+    return table(
+        rows,
+        TEAM_COLUMNS,
+        floats=("bookings", "win_rate", "avg_deal_size", "target", "attainment", "open_pipeline"),
+    )

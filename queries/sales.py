@@ -1,0 +1,281 @@
+"""Closed business: bookings, won/lost deals, win rate, deal size, cycle, targets, collections.
+
+Spec ("Sales"): a deal counts in P by its `closed_at`; `bookings` sums won amounts; `target`
+prorates each monthly target by the share of that month's days inside P. One scan of the
+deals closed in P feeds `bookings`, `deals_won`, `deals_lost`, `win_rate`, `avg_deal_size` and
+`sales_cycle_days` (`sales_summary`); each id also has its own accessor.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Connection, Engine, func, select
+
+from crm_core.enums import CLOSED_STAGES
+from crm_core.models import Opportunity, Payment, Target
+from queries.dialect import cents, month_key, seconds_between
+from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope, target_scope
+from queries.values import as_float, as_int, money, month_first, ratio, table
+
+OPP = Opportunity.__table__
+PAYMENTS = Payment.__table__
+TARGETS = Target.__table__
+
+WON = OPP.c.stage == "won"
+LOST = OPP.c.stage == "lost"
+
+
+def closed_in(period: Period, filters: Filters) -> list[ColumnElement[bool]]:
+    """Deals closed (won or lost) in P and kept by the filters: a range on `closed_at`."""
+    return [
+        OPP.c.stage.in_(CLOSED_STAGES),
+        *period.contains(OPP.c.closed_at),
+        *opportunity_scope(OPP, filters),
+    ]
+
+
+def closed_aggregates() -> list[Any]:
+    """SELECT items shared by the summary and the per-owner/per-team breakdowns."""
+    return [
+        func.sum(cents(OPP.c.amount)).filter(WON).label("won_cents"),
+        func.count().filter(WON).label("deals_won"),
+        func.count().filter(LOST).label("deals_lost"),
+        func.avg(seconds_between(OPP.c.closed_at, OPP.c.created_at)).filter(WON).label("cycle_seconds"),
+    ]
+
+
+def summarise_closed(won_cents: Any, deals_won: Any, deals_lost: Any, cycle_seconds: Any) -> dict[str, Any]:
+    """The six closed-deal metrics from the raw aggregates of `closed_aggregates`."""
+    bookings_value = money(won_cents)
+    won, lost = as_int(deals_won), as_int(deals_lost)
+    cycle = as_float(cycle_seconds)
+    return {
+        "bookings": bookings_value,
+        "deals_won": won,
+        "deals_lost": lost,
+        "win_rate": ratio(won, won + lost),
+        "avg_deal_size": ratio(bookings_value, won),
+        "sales_cycle_days": None if cycle is None else cycle / 86400,
+    }
+
+
+def sales_summary(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """One scan of the deals closed in P.
+
+    Returns {'bookings': float, 'deals_won': int, 'deals_lost': int, 'win_rate': float | None,
+    'avg_deal_size': float | None, 'sales_cycle_days': float | None}. `as_of` is not used
+    (closed business is counted by closed_at in P) but kept for the uniform signature.
+    """
+    stmt = select(*closed_aggregates()).where(*closed_in(period, filters))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    return summarise_closed(*row)
+
+
+def bookings(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float:
+    """Σ amount of won deals closed in P (0.0 when none)."""
+    return sales_summary(engine, period, filters, as_of)["bookings"]
+
+
+def deals_won(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> int:
+    """Count of won deals closed in P."""
+    return sales_summary(engine, period, filters, as_of)["deals_won"]
+
+
+def deals_lost(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> int:
+    """Count of lost deals closed in P."""
+    return sales_summary(engine, period, filters, as_of)["deals_lost"]
+
+
+def win_rate(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """deals_won / (deals_won + deals_lost); None when no deal closed in P."""
+    return sales_summary(engine, period, filters, as_of)["win_rate"]
+
+
+def avg_deal_size(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """bookings / deals_won; None when nothing was won in P."""
+    return sales_summary(engine, period, filters, as_of)["avg_deal_size"]
+
+
+def sales_cycle_days(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """Mean (closed_at - created_at) in days over the won deals of `bookings`; None when none."""
+    return sales_summary(engine, period, filters, as_of)["sales_cycle_days"]
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def days_in_month(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
+def month_days_inside(month: date, period: Period) -> int:
+    """How many days of `month` (any day of it) fall inside P."""
+    first = month.replace(day=1)
+    last = first.replace(day=days_in_month(first))
+    overlap = (min(last, period.end) - max(first, period.start)).days + 1
+    return max(0, overlap)
+
+
+def prorated(month: date, amount: Decimal | float | int, period: Period) -> Decimal:
+    """amount x (days of that month inside P ÷ days in that month), exactly."""
+    return Decimal(str(amount)) * month_days_inside(month, period) / days_in_month(month)
+
+
+def target_rows_stmt(period: Period, filters: Filters, *group_by: ColumnElement):
+    """Σ target cents per month (and per `group_by`) for the months touching P."""
+    return (
+        select(TARGETS.c.month, *group_by, func.sum(cents(TARGETS.c.amount)).label("target_cents"))
+        .where(
+            TARGETS.c.month >= period.start.replace(day=1),
+            TARGETS.c.month <= period.end,
+            *target_scope(TARGETS, filters),
+        )
+        .group_by(TARGETS.c.month, *group_by)
+    )
+
+
+def prorated_targets(conn: Connection, period: Period, filters: Filters) -> dict[date, Decimal]:
+    """Prorated target per month (first day) touching P, as exact Decimals."""
+    out: dict[date, Decimal] = defaultdict(Decimal)
+    for month, target_cents in conn.execute(target_rows_stmt(period, filters)):
+        out[month_first(month)] += prorated(month, Decimal(target_cents) / 100, period)
+    return dict(out)
+
+
+def target(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """Σ over targets rows: amount x (days of its month inside P ÷ days in that month).
+
+    0.0 when no target row applies; None with a region or product_line filter (targets are
+    per rep and month only).
+    """
+    if not filters.targets_apply:
+        return None
+    with engine.connect() as conn:
+        return float(sum(prorated_targets(conn, period, filters).values(), Decimal(0)))
+
+
+def attainment(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float | None:
+    """bookings / target; None when the target is 0 or has no value (region/product filters)."""
+    goal = target(engine, period, filters, as_of)
+    if goal is None:
+        return None
+    return ratio(bookings(engine, period, filters, as_of), goal)
+
+
+# --- collections ---------------------------------------------------------------------------
+
+
+def collections(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> float:
+    """Σ payments.amount with paid_at in P, of the opportunities the filters keep (0.0 when none)."""
+    stmt = select(func.sum(cents(PAYMENTS.c.amount))).where(*period.contains(PAYMENTS.c.paid_at))
+    opp_conditions = opportunity_scope(OPP, filters)
+    if opp_conditions:
+        stmt = stmt.select_from(PAYMENTS.join(OPP, OPP.c.id == PAYMENTS.c.opportunity_id)).where(
+            *opp_conditions
+        )
+    with engine.connect() as conn:
+        return money(conn.execute(stmt).scalar())
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def months_of(period: Period) -> list[date]:
+    """First days of every calendar month touching P, in order."""
+    months, month = [], period.start.replace(day=1)
+    while month <= period.end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def bookings_by_month(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """Bookings against target per calendar month touching P (for a trend chart).
+
+    Columns: month (date, first day), bookings (float), deals_won (int), target (float, the
+    part of that month's target inside P; None with region/product_line filters),
+    attainment (float | None). One row per month, months without deals included.
+    """
+    stmt = (
+        select(
+            month_key(OPP.c.closed_at).label("month"),
+            func.sum(cents(OPP.c.amount)).label("won_cents"),
+            func.count().label("deals_won"),
+        )
+        .where(WON, *period.contains(OPP.c.closed_at), *opportunity_scope(OPP, filters))
+        .group_by(month_key(OPP.c.closed_at))
+    )
+    with engine.connect() as conn:
+        won = {month_first(key): (money(c), as_int(n)) for key, c, n in conn.execute(stmt)}
+        targets = prorated_targets(conn, period, filters) if filters.targets_apply else None
+    rows = []
+    for month in months_of(period):
+        booked, count = won.get(month, (0.0, 0))
+        goal = None if targets is None else float(targets.get(month, Decimal(0)))
+        rows.append(
+            {
+                "month": month,
+                "bookings": booked,
+                "deals_won": count,
+                "target": goal,
+                "attainment": ratio(booked, goal),
+            }
+        )
+    return table(
+        rows, ["month", "bookings", "deals_won", "target", "attainment"], floats=("target", "attainment")
+    )
+
+
+def lost_reasons(
+    engine: Engine,
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    as_of: datetime | None = None,
+    limit: int = 100,
+) -> pd.DataFrame:
+    """Deals lost in P by lost_reason ('(not given)' when empty).
+
+    Columns: lost_reason (str), deals (int), amount (float), share (float: deals / all lost).
+    Sorted by deals descending, then reason.
+    """
+    reason = func.coalesce(OPP.c.lost_reason, "(not given)")
+    stmt = (
+        select(reason.label("lost_reason"), func.count().label("deals"), func.sum(cents(OPP.c.amount)))
+        .where(LOST, *period.contains(OPP.c.closed_at), *opportunity_scope(OPP, filters))
+        .group_by(reason)
+        .order_by(func.count().desc(), reason)
+    )
+    with engine.connect() as conn:
+        rows = [(r, as_int(n), money(c)) for r, n, c in conn.execute(stmt)]
+    total = sum(n for _, n, _ in rows)
+    data = [{"lost_reason": r, "deals": n, "amount": a, "share": ratio(n, total)} for r, n, a in rows[:limit]]
+    return table(data, ["lost_reason", "deals", "amount", "share"], floats=("share",))
