@@ -1,18 +1,31 @@
 """Sales War Room: `streamlit run app.py`.
 
-`st.navigation` runs on every run, signed in or not: before sign-in it holds only the sign-in
-page, so the `pages/` folder is never auto-discovered and no page is reachable by URL.
+`st.navigation` runs on every run, whatever the state: while the database is prepared it holds
+only that step, before sign-in only the sign-in page. So the `pages/` folder is never
+auto-discovered and no page is reachable by URL before its time.
 """
 
 import streamlit as st
 
 from pages.components.auth import keep_session_cookie, login_form, sign_out, signed_in_actor
 from pages.components.navigation import build_navigation
-from pages.components.resources import prepared_engine
+from pages.components.resources import get_engine, is_prepared, prepared_engine
 from pages.components.session import ACTOR_KEY
 
 st.set_page_config(page_title="Sales War Room", page_icon=":material/monitoring:", layout="wide")
-engine = prepared_engine()
+
+
+def preparing_page() -> None:
+    prepared_engine()
+    st.rerun()
+
+
+if not is_prepared(get_engine()):
+    st.navigation(
+        [st.Page(preparing_page, title="Preparing", icon=":material/hourglass:")], position="hidden"
+    ).run()
+    st.stop()
+engine = get_engine()
 actor = signed_in_actor(engine)
 
 

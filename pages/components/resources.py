@@ -20,6 +20,11 @@ def get_engine() -> Engine:
     return make_engine()
 
 
+def is_prepared(engine: Engine) -> bool:
+    """Whether this process has already migrated (and if need be seeded) the database."""
+    return str(engine.url) in _ready_urls
+
+
 def prepared_engine() -> Engine:
     """The engine, after migrating (and on an empty database seeding the demo, with progress).
 
