@@ -20,6 +20,7 @@ KPI_IDS = (
     "nps",
 )
 LIST_CAP = 1000
+RISK_COLUMNS = ["name", "score", "band", "reasons", "owner", "region", "days_since_activity", "account_id"]
 
 view = sidebar_filters(scope_for(current_actor()))
 st.title("Customer Health")
@@ -54,7 +55,7 @@ with right:
     st.subheader("Accounts at risk and critical")
     risky = run("queries.health.at_risk_accounts", view.period, view.filters, limit=LIST_CAP)
     if not risky.empty:
-        risky = risky.assign(reasons=risky["reasons"].map("; ".join))
+        risky = risky.assign(reasons=risky["reasons"].map("; ".join))[RISK_COLUMNS]
     record_table(
         risky,
         key="risky",
@@ -88,3 +89,19 @@ with c2:
         fig = px.line(trend, x="month", y="nps", markers=True, color_discrete_sequence=[PALETTE[4]])
         fig.update_yaxes(range=[-100, 100])
         st.plotly_chart(styled(fig), key="nps")
+
+st.subheader("Tiers", help="Active customers at the end of the period by account tier and health band.")
+tiers = run("queries.health.health_by_tier", view.period, view.filters)
+if tiers["customers"].sum() == 0:
+    st.info("No active customer at the end of this period.")
+else:
+    left, right = st.columns([3, 2])
+    fig = px.bar(
+        tiers,
+        x="tier",
+        y=["healthy", "at_risk", "critical"],
+        color_discrete_map=BAND_COLORS,
+        labels={"value": "customers", "variable": "", "tier": "tier"},
+    )
+    left.plotly_chart(styled(fig), key="tiers")
+    right.dataframe(tiers, hide_index=True, width="stretch")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Engine,
+    String,
     Subquery,
     case,
     func,
@@ -33,7 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from crm_core.enums import RESOLUTION_SLA_HOURS
+from crm_core.enums import RESOLUTION_SLA_HOURS, TIERS
 from crm_core.models import Account, Activity, NpsResponse, Ticket, User, UTCDateTime
 from queries.customers import customer_rows_filter
 from queries.dialect import greatest, least, seconds_between
@@ -215,6 +216,30 @@ def health_bands(
     with engine.connect() as conn:
         found = {band: as_int(n) for band, n in conn.execute(stmt)}
     return {band: found.get(band, 0) for band in BANDS}
+
+
+def health_by_tier(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> pd.DataFrame:
+    """Active customers as of T by tier and band.
+
+    Columns: tier ('A', 'B', 'C', then '(none)' if any account has no tier), healthy, at_risk,
+    critical, customers (ints). Tiers without customers are listed with zeros.
+    """
+    h = scored(period.as_of(as_of), filters)
+    tier = func.coalesce(ACCOUNTS.c.tier, "(none)", type_=String)
+    stmt = (
+        select(tier.label("tier"), h.c.band, func.count())
+        .select_from(h.join(ACCOUNTS, ACCOUNTS.c.id == h.c.account_id))
+        .group_by(tier, h.c.band)
+    )
+    with engine.connect() as conn:
+        counts = {(t, band): as_int(n) for t, band, n in conn.execute(stmt)}
+    tiers = [*TIERS, *sorted({t for t, _ in counts} - set(TIERS))]
+    rows = [[t, *(counts.get((t, band), 0) for band in BANDS)] for t in tiers]
+    frame = pd.DataFrame(rows, columns=["tier", *BANDS])
+    frame["customers"] = frame[list(BANDS)].sum(axis=1)
+    return frame
 
 
 def _reasons(row: dict[str, Any], at: datetime) -> list[str]:

@@ -89,6 +89,7 @@ class Scenario:
         owner: int | None = None,
         region: str | None = None,
         churned: str | None = None,
+        tier: str | None = None,
     ) -> Scenario:
         self._add(
             "accounts",
@@ -97,6 +98,7 @@ class Scenario:
                 "name": f"Account {account_id}",
                 "owner_id": owner,
                 "region": region,
+                "tier": tier,
                 "created_at": "2025-01-01T00:00:00",
                 "churned_at": opt_ts(churned),
             },

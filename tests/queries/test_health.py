@@ -12,7 +12,7 @@ import pytest
 
 from crm_core.models import Account
 from queries.filters import NO_FILTERS, Filters
-from queries.health import health_accounts, health_bands
+from queries.health import health_accounts, health_bands, health_by_tier
 from tests.queries.conftest import MARCH, Scenario, set_last_activity
 
 ALL_BANDS = ("healthy", "at_risk", "critical")
@@ -209,3 +209,26 @@ def test_health_region_filter(engine, scenario):
     s.load(engine)
     assert health_bands(engine, MARCH, Filters(region="North")) == {"healthy": 0, "at_risk": 1, "critical": 0}
     assert health_bands(engine, MARCH) == {"healthy": 0, "at_risk": 2, "critical": 0}
+
+
+def test_health_by_tier_counts_active_customers_per_tier_and_band(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(1, owner=3, tier="A").opp(1001, 1, 3, "100.00", "won", "2024-12-01", "2025-01-01")
+    s.activity(1, 3, RECENT, account=1)  # 100: healthy
+    s.account(2, owner=3, tier="A").opp(1002, 2, 3, "100.00", "won", "2024-12-01", "2025-01-01")
+    s.nps(2, 5, "2026-03-01")  # no activity -40, detractor -20: 40, at_risk
+    s.account(3, owner=3, tier="C").opp(1003, 3, 3, "100.00", "won", "2024-12-01", "2025-01-01")
+    s.nps(3, 0, "2026-03-01")
+    s.ticket(1, 3, "urgent", "2026-03-20")  # -40 -20 -10: 30, critical
+    s.account(4, owner=3).opp(1004, 4, 3, "100.00", "won", "2024-12-01", "2025-01-01")
+    s.activity(2, 3, RECENT, account=4)  # no tier, healthy
+    s.account(5, owner=3, tier="B")  # never won: not a customer, B listed with zeros
+    s.load(engine)
+    frame = health_by_tier(engine, MARCH)
+    assert frame.to_dict("records") == [
+        {"tier": "A", "healthy": 1, "at_risk": 1, "critical": 0, "customers": 2},
+        {"tier": "B", "healthy": 0, "at_risk": 0, "critical": 0, "customers": 0},
+        {"tier": "C", "healthy": 0, "at_risk": 0, "critical": 1, "customers": 1},
+        {"tier": "(none)", "healthy": 1, "at_risk": 0, "critical": 0, "customers": 1},
+    ]
