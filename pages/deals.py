@@ -11,6 +11,7 @@ from crm_core.enums import OPEN_STAGES
 from crm_core.services import activities, deals
 from pages.components import forms
 from pages.components.history import history_panel
+from pages.components.record_param import RecordParam
 from pages.components.resources import get_engine
 from pages.components.session import current_actor
 from queries import worklists
@@ -32,22 +33,7 @@ engine = get_engine()
 forms.flash()
 
 
-def _deal_id_from_url() -> int | str | None:
-    raw = st.query_params.get("deal")
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return "invalid"
-
-
-def _open_deal(deal_id: int) -> None:
-    st.query_params["deal"] = str(deal_id)
-
-
-def _close_deal() -> None:
-    st.query_params.pop("deal", None)
+LINK = RecordParam("deal")
 
 
 def _money_value(value: float | None) -> Decimal | None:
@@ -127,7 +113,7 @@ def deal_list() -> None:
     )
     selected = event.selection.rows if event is not None else []
     if selected:
-        _open_deal(int(shown.iloc[selected[0]]["deal_id"]))
+        LINK.open(int(shown.iloc[selected[0]]["deal_id"]))
         st.rerun()
 
 
@@ -150,9 +136,7 @@ def stage_path(stage: str) -> str:
 
 
 def deal_record(deal_id: int) -> None:
-    if st.button("All deals", icon=":material/arrow_back:", key="deal_back", type="tertiary"):
-        _close_deal()
-        st.rerun()
+    LINK.back_button("All deals")
     deal = worklists.deal_detail(engine, actor, deal_id)
     if deal is None:
         forms.denied_panel("deal")
@@ -408,13 +392,4 @@ def activity_panel(deal: dict) -> None:
     )
 
 
-selected = _deal_id_from_url()
-if selected is None:
-    deal_list()
-elif selected == "invalid":
-    if st.button("All deals", icon=":material/arrow_back:", key="deal_back", type="tertiary"):
-        _close_deal()
-        st.rerun()
-    forms.denied_panel("deal")
-else:
-    deal_record(selected)
+LINK.route(deal_list, deal_record, back_label="All deals", denied=lambda: forms.denied_panel("deal"))

@@ -11,6 +11,7 @@ from crm_core.permissions import EDIT, can_lead
 from crm_core.services import activities, leads
 from pages.components import forms
 from pages.components.history import history_panel
+from pages.components.record_param import RecordParam
 from pages.components.resources import get_engine
 from pages.components.session import current_actor
 from queries import worklists
@@ -33,22 +34,7 @@ engine = get_engine()
 forms.flash()
 
 
-def _lead_id_from_url() -> int | str | None:
-    raw = st.query_params.get("lead")
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return "invalid"
-
-
-def _open_lead(lead_id: int) -> None:
-    st.query_params["lead"] = str(lead_id)
-
-
-def _close_lead() -> None:
-    st.query_params.pop("lead", None)
+LINK = RecordParam("lead")
 
 
 def _optional(options: list, current):
@@ -115,7 +101,7 @@ def new_lead_form() -> None:
                 unassigned=owner == "pool",
             ),
             lambda lead: f"Lead “{lead.company}” created.",
-            on_success=lambda lead: _open_lead(lead.id),
+            on_success=lambda lead: LINK.open(lead.id),
         )
 
 
@@ -223,7 +209,7 @@ def lead_list() -> None:
     )
     selected = event.selection.rows if event is not None else []
     if selected:
-        _open_lead(int(shown.iloc[selected[0]]["lead_id"]))
+        LINK.open(int(shown.iloc[selected[0]]["lead_id"]))
         st.rerun()
 
 
@@ -231,9 +217,7 @@ def lead_list() -> None:
 
 
 def lead_record(lead_id: int) -> None:
-    if st.button("All leads", icon=":material/arrow_back:", key="lead_back", type="tertiary"):
-        _close_lead()
-        st.rerun()
+    LINK.back_button("All leads")
     lead = worklists.lead_detail(engine, actor, lead_id)
     if lead is None:
         forms.denied_panel("lead")
@@ -531,13 +515,4 @@ def activity_panel(lead: dict, can_edit: bool) -> None:
     )
 
 
-selected = _lead_id_from_url()
-if selected is None:
-    lead_list()
-elif selected == "invalid":
-    if st.button("All leads", icon=":material/arrow_back:", key="lead_back", type="tertiary"):
-        _close_lead()
-        st.rerun()
-    forms.denied_panel("lead")
-else:
-    lead_record(selected)
+LINK.route(lead_list, lead_record, back_label="All leads", denied=lambda: forms.denied_panel("lead"))

@@ -10,6 +10,7 @@ from crm_core.enums import TICKET_DONE_STATUSES, TICKET_PRIORITIES, TICKET_STATU
 from crm_core.services import tickets
 from pages.components import forms
 from pages.components.history import history_panel
+from pages.components.record_param import RecordParam
 from pages.components.resources import get_engine
 from pages.components.session import current_actor
 from queries import worklists
@@ -34,22 +35,7 @@ engine = get_engine()
 forms.flash()
 
 
-def _ticket_id_from_url() -> int | str | None:
-    raw = st.query_params.get("ticket")
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return "invalid"
-
-
-def _open_ticket(ticket_id: int) -> None:
-    st.query_params["ticket"] = str(ticket_id)
-
-
-def _close_ticket() -> None:
-    st.query_params.pop("ticket", None)
+LINK = RecordParam("ticket")
 
 
 def _due(moment: datetime, breached: bool, met_at: datetime | None) -> str:
@@ -152,7 +138,7 @@ def new_ticket_form() -> None:
                 assignee_id=assignee,
             ),
             lambda t: f"Ticket #{t.id} created.",
-            on_success=lambda t: _open_ticket(t.id),
+            on_success=lambda t: LINK.open(t.id),
         )
 
 
@@ -244,7 +230,7 @@ def ticket_list() -> None:
     )
     selected = event.selection.rows if event is not None else []
     if selected:
-        _open_ticket(int(shown.iloc[selected[0]]["ticket_id"]))
+        LINK.open(int(shown.iloc[selected[0]]["ticket_id"]))
         st.rerun()
 
 
@@ -252,9 +238,7 @@ def ticket_list() -> None:
 
 
 def ticket_record(ticket_id: int) -> None:
-    if st.button("All tickets", icon=":material/arrow_back:", key="ticket_back", type="tertiary"):
-        _close_ticket()
-        st.rerun()
+    LINK.back_button("All tickets")
     ticket = worklists.ticket_detail(engine, actor, ticket_id)
     if ticket is None:
         forms.denied_panel("ticket")
@@ -445,13 +429,4 @@ def csat_form(ticket: dict, record: forms.Record) -> None:
         )
 
 
-selected = _ticket_id_from_url()
-if selected is None:
-    ticket_list()
-elif selected == "invalid":
-    if st.button("All tickets", icon=":material/arrow_back:", key="ticket_back", type="tertiary"):
-        _close_ticket()
-        st.rerun()
-    forms.denied_panel("ticket")
-else:
-    ticket_record(selected)
+LINK.route(ticket_list, ticket_record, back_label="All tickets", denied=lambda: forms.denied_panel("ticket"))
