@@ -44,60 +44,31 @@ if target is not None:
 else:
     st.caption(bookings_caption)
 
-st.subheader("Alerts")
-stale = run("queries.pipeline.stale_deal_rows", view.period, view.filters, limit=LIST_CAP)
-breaches = run("queries.service.breaching_tickets", view.period, view.filters, limit=LIST_CAP)
-critical = run(
-    "queries.health.health_accounts", view.period, view.filters, bands=("critical",), limit=LIST_CAP
-)
-pool = run("queries.leads.unassigned_leads", view.period, view.filters, limit=LIST_CAP)
+st.subheader("Alerts", help="Each tab lists the records behind its count, with a CSV download.")
+ALERTS = [
+    ("Stale deals", "queries.pipeline.stale_deal_rows", {},
+     "Open deals with no activity in the 14 days before the end of the period.",
+     "No stale deals: every open deal was touched in the last 14 days."),
+    ("SLA breaches", "queries.service.breaching_tickets", {},
+     "Open tickets already past their resolution SLA at the end of the period.",
+     "No open ticket is past its SLA."),
+    ("Critical accounts", "queries.health.health_accounts", {"bands": ("critical",)},
+     "Active customers with a health score below 40, with the reasons that cost them points.",
+     "No customer is critical."),
+    ("Unassigned leads", "queries.leads.unassigned_leads", {},
+     "Leads nobody owns yet. Reps can claim them on the Leads page.",
+     "The lead pool is empty (or a team/rep filter hides it)."),
+]  # fmt: skip
+frames = [run(path, view.period, view.filters, limit=LIST_CAP, **extra) for _, path, extra, _, _ in ALERTS]
 
 
 def _count(frame) -> str:
     return f"{len(frame):,}+" if len(frame) >= LIST_CAP else f"{len(frame):,}"
 
 
-alerts = st.tabs(
-    [
-        f"Stale deals ({_count(stale)})",
-        f"SLA breaches ({_count(breaches)})",
-        f"Critical accounts ({_count(critical)})",
-        f"Unassigned leads ({_count(pool)})",
-    ]
-)
-with alerts[0]:
-    st.caption("Open deals with no activity in the 14 days before the end of the period.")
-    record_table(
-        stale,
-        key="stale",
-        empty="No stale deals: every open deal was touched in the last 14 days.",
-        filename="stale_deals.csv",
-        cap=LIST_CAP,
-    )
-with alerts[1]:
-    st.caption("Open tickets already past their resolution SLA at the end of the period.")
-    record_table(
-        breaches,
-        key="breaches",
-        empty="No open ticket is past its SLA.",
-        filename="sla_breaches.csv",
-        cap=LIST_CAP,
-    )
-with alerts[2]:
-    st.caption("Active customers with a health score below 40, with the reasons that cost them points.")
-    record_table(
-        critical,
-        key="critical",
-        empty="No customer is critical.",
-        filename="critical_accounts.csv",
-        cap=LIST_CAP,
-    )
-with alerts[3]:
-    st.caption("Leads nobody owns yet. Reps can claim them on the Leads page.")
-    record_table(
-        pool,
-        key="pool",
-        empty="The lead pool is empty (or a team/rep filter hides it).",
-        filename="unassigned_leads.csv",
-        cap=LIST_CAP,
-    )
+tabs = st.tabs([f"{title} ({_count(frame)})" for (title, *_), frame in zip(ALERTS, frames, strict=True)])
+for tab, (title, _, _, caption, empty), frame in zip(tabs, ALERTS, frames, strict=True):
+    with tab:
+        st.caption(caption)
+        slug = title.lower().replace(" ", "_")
+        record_table(frame, key=slug, empty=empty, filename=f"{slug}.csv", cap=LIST_CAP)
