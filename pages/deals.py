@@ -158,7 +158,7 @@ def deal_record(deal_id: int) -> None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Amount", forms.amount(deal["amount"]), border=True)
     close_label = "Closed" if closed else "Expected close"
-    close_value = forms.when(deal["closed_at"]) if closed else forms.when(deal["expected_close_date"])
+    close_value = forms.when(deal["closed_at"].date()) if closed else forms.when(deal["expected_close_date"])
     overdue = (
         not closed and deal["expected_close_date"] is not None and deal["expected_close_date"] < date.today()
     )

@@ -124,15 +124,25 @@ def login_form(engine: Engine) -> Actor | None:
 
 
 def keep_session_cookie() -> None:
-    """After a sign-in in this session, keep the cookie writer mounted (in the sidebar).
+    """After a sign-in in this session, keep the cookie writer mounted (in the sidebar) until the
+    browser reports the cookie back; then stop drawing it.
 
     The browser runs the component asynchronously; drawing it on every run with the same
     arguments keeps it mounted until it has written the cookie, whatever reruns happen.
     """
     claims = st.session_state.get(SESSION_KEY)
-    if claims and st.session_state.get(COOKIE_PENDING_KEY):
-        with st.sidebar:
-            SessionCookie(claims).set_cookie()
+    if not (claims and st.session_state.get(COOKIE_PENDING_KEY)):
+        return
+    with st.sidebar:
+        cookie = SessionCookie(claims)
+        stored = decode_session_cookie(cookie.cookie_manager.cookies.get(COOKIE_NAME), cookie.cookie_key)
+        if stored and (stored["user_id"], stored["session_epoch"]) == (
+            claims["user_id"],
+            claims["session_epoch"],
+        ):
+            st.session_state[COOKIE_PENDING_KEY] = False
+            return
+        cookie.set_cookie()
 
 
 def sign_out(engine: Engine, actor: Actor) -> None:

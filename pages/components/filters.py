@@ -12,7 +12,7 @@ from pages.components.period_presets import DEFAULT_PRESET, PRESETS, preset_rang
 from queries.dimensions import FilterChoices
 from queries.filters import Filters, Period
 
-ALL = None
+ALL = "All"
 EARLIEST_DAY = date(2000, 1, 1)
 
 
@@ -56,13 +56,19 @@ def _period(today: date) -> tuple[Period, str]:
 
 
 def _pick(label: str, options: list, names: dict, key: str) -> object:
-    return st.sidebar.selectbox(
+    """A sidebar choice among `options`, or None for "All".
+
+    "All" is a real option (a string), not None: a bound selectbox holding None loses its
+    label after page switches.
+    """
+    choice = st.sidebar.selectbox(
         label,
         [ALL, *options],
-        format_func=lambda v: "All" if v is None else names.get(v, str(v)),
+        format_func=lambda v: v if v == ALL else names.get(v, str(v)),
         key=key,
         bind="query-params",
     )
+    return None if choice == ALL else choice
 
 
 def sidebar_filters(scope: Scope = Scope(), today: date | None = None) -> View:
