@@ -14,25 +14,30 @@ PostgreSQL) in one transaction.
 
 The stories a sales manager should recognise, and where they show:
 
-1. Star rep — Maya Chen (maya.chen, North America): top bookings and attainment on the
-   leaderboard in any period of a few months, about 2.5× a typical rep against the same quota.
-2. Struggling rep — Oliver Grant (oliver.grant, APAC): attainment around a third of target,
-   the lowest win rate, and many stale deals.
+1. Star rep — Maya Chen (maya.chen, North America East): tops the bookings leaderboard over
+   the last 12 months by a wide margin and in most quarters; with more deals, a better win rate,
+   bigger deals and shorter cycles she books about three times a typical rep against the same
+   quota (attainment well above 200 %).
+2. Struggling rep — Oliver Grant (oliver.grant, APAC Growth): the lowest win rate and small deals
+   that drag on, so attainment far below target (around a quarter) and the most stale deals.
 3. Q4 spike — bookings jump every October–December (year-end budgets: better win rates, bigger
-   deals, some January wins pulled into December); targets rise in Q4 only partly.
+   deals, some January wins pulled into December); quotas rise less in Q4, and Januaries are slow.
 4. Churn wave — EMEA: in the three full months before as_of's month churned_customers and
-   churn_rate for EMEA are several times any other region's; the churned accounts raised urgent
-   tickets and answered NPS as detractors before leaving, and "Competitor" dominates EMEA's
-   recent lost reasons.
-5. SLA breach month — the fourth month before as_of's month: more tickets, slow first
-   responses, sla_met_rate far below every other month, and a CSAT dip.
-6. Stale deals — a visible share of open deals has had no activity for more than 14 days
-   (more of them for the struggling rep); every other open deal was touched in the last 10 days.
+   churn_rate for EMEA are several times any other region's; the churned accounts went quiet,
+   raised urgent tickets and answered NPS as detractors before leaving, and "Competitor"
+   dominates EMEA's recent lost reasons.
+5. SLA breach month — the fourth month before as_of's month: a ticket spike, slow first responses,
+   sla_met_rate far below every other month (~10 % against ~85 %), and a CSAT dip.
+6. Stale deals — 10–40 % of open deals have had no activity for more than 14 days (most of all
+   the struggling rep's); every other open deal was touched in the last 10 days.
 7. Unassigned lead pool — dozens of web/ads/event leads from the last three weeks with no owner.
 8. Lost reasons — price, competitor, no budget, timing, no decision.
-9. Lead sources — referral and partner leads convert far better than ads and cold outbound.
-10. NPS — promoters, passives and detractors; EMEA scores far below the others lately.
-11. Growth — volumes grow about 25 % a year, so year-over-year deltas are positive.
+9. Lead sources — referral (~45 %) and partner leads convert far better than ads (~6 %) and
+   cold outbound (~10 %).
+10. NPS — promoters, passives and detractors everywhere; EMEA's NPS is deeply negative lately
+    while the other regions stay positive.
+11. Growth — volumes grow about 25 % a year, so year-over-year deltas are positive; customer
+    health ranges from healthy to critical because account attention varies a lot.
 """
 
 from __future__ import annotations

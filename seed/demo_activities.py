@@ -61,15 +61,13 @@ class _Batch:
     lead_id: np.ndarray
 
 
-def _expand(
-    rng: np.random.Generator, counts: np.ndarray, start, end, user, account_id, opp_id, lead_id
-) -> _Batch:
+def _expand(counts: np.ndarray, start, end, user, account_id, opp_id, lead_id) -> _Batch:
+    """`counts[i]` activity slots for record i; each field is per record, or one value for all."""
     rows = np.repeat(np.arange(len(counts)), counts)
-    pick_rows = [a[rows] if isinstance(a, np.ndarray) else np.full(len(rows), a) for a in (start, end, user)]
-    ids = [
-        a[rows] if isinstance(a, np.ndarray) else np.full(len(rows), a) for a in (account_id, opp_id, lead_id)
-    ]
-    return _Batch(*pick_rows, *ids)
+    fields = (start, end, user, account_id, opp_id, lead_id)
+    return _Batch(
+        *(f[rows] if isinstance(f, np.ndarray) else np.full(len(rows), f, dtype=np.int64) for f in fields)
+    )
 
 
 def _counts(rng: np.random.Generator, weights: np.ndarray, total: float) -> np.ndarray:
@@ -96,7 +94,7 @@ def _deal_batches(
     manager = people.team_manager_ids[people.rep_team[opp.owner]]
     account_id = accounts.ids[opp.account]
     opp_id = np.arange(1, n + 1)
-    batches = [_expand(rng, counts, start, end, user, account_id, opp_id, 0)]
+    batches = [_expand(counts, start, end, user, account_id, opp_id, 0)]
     by_manager = rng.random(len(batches[0].user)) < MANAGER_SHARE
     batches[0].user = np.where(by_manager, np.repeat(manager, counts), batches[0].user)
     touched = np.flatnonzero(recent)
@@ -120,7 +118,7 @@ def _lead_batch(rng: np.random.Generator, spec: SizeSpec, leads: Leads, people: 
     counts = np.where(worked, _counts(rng, np.sqrt(1 + days) * worked, spec.activities * SHARE_LEADS), 0)
     user = np.where(leads.owner >= 0, people.rep_user_ids[np.maximum(leads.owner, 0)], 0)
     lead_id = np.arange(1, len(leads) + 1)
-    return _expand(rng, counts, leads.created_at, leads.work_until, user, 0, 0, lead_id)
+    return _expand(counts, leads.created_at, leads.work_until, user, 0, 0, lead_id)
 
 
 def _account_batches(
@@ -140,10 +138,10 @@ def _account_batches(
     attention = rng.lognormal(0, 0.9, n) * np.array([2.0, 1.3, 1.0])[accounts.tier]
     counts = _counts(rng, life_days * attention, spec.activities * SHARE_CUSTOMERS)
     user = people.rep_user_ids[accounts.owner]
-    customer = _expand(rng, counts, customers.since, until, user, accounts.ids, 0, 0)
+    customer = _expand(counts, customers.since, until, user, accounts.ids, 0, 0)
     prospect = ~customers.is_customer
     p_counts = _counts(rng, prospect.astype(float), spec.activities * SHARE_PROSPECTS)
-    cold = _expand(rng, p_counts, accounts.created_at, np.full(n, window.end), user, accounts.ids, 0, 0)
+    cold = _expand(p_counts, accounts.created_at, np.full(n, window.end), user, accounts.ids, 0, 0)
     return [customer, cold]
 
 

@@ -5,8 +5,8 @@ drawn for its account tier and ends won or lost; if that end lies after as_of it
 in whatever stage its history had reached by then. So stage histories, open pipeline and closed
 deals are consistent by construction. The sales stories live in the parameters:
 
-- the star rep wins more often, on bigger deals, and gets more of them; the struggling rep the
-  opposite — both against the same team quota;
+- the star rep gets more deals, wins more often, on bigger deals and closes faster; the
+  struggling rep wins rarely, on small deals that drag on — both against their team's quota;
 - Q4 spike: deals due to close in Q4 win more often and bigger (year-end budgets), and some
   January/February wins are pulled into December;
 - lost reasons: price, competitor, no budget, timing, no decision — competitor losses jump in
@@ -70,11 +70,13 @@ LOST_PATH_WEIGHTS = (0.25, 0.35, 0.25, 0.15)
 
 @dataclass(frozen=True)
 class RepTraits:
-    """Per-rep multipliers: share of deals, win probability, deal size, chance an open deal rots."""
+    """Per-rep multipliers: share of deals, win probability, deal size, sales-cycle length, and
+    the chance that an open deal rots."""
 
     volume: np.ndarray
     win: np.ndarray
     size: np.ndarray
+    cycle: np.ndarray
     neglect: np.ndarray
 
 
@@ -83,11 +85,12 @@ def rep_traits(rng: np.random.Generator, people: People) -> RepTraits:
     volume = np.clip(rng.lognormal(0, 0.10, n), 0.85, 1.15)
     win = np.clip(rng.lognormal(0, 0.08, n), 0.9, 1.1)
     size = np.clip(rng.lognormal(0, 0.06, n), 0.92, 1.08)
+    cycle = np.ones(n)
     neglect = np.full(n, 0.30)
-    volume[people.star], win[people.star], size[people.star], neglect[people.star] = 1.9, 1.45, 1.2, 0.08
-    s = people.struggler
-    volume[s], win[s], size[s], neglect[s] = 1.0, 0.38, 0.58, 0.75
-    return RepTraits(volume, win, size, neglect)
+    star, s = people.star, people.struggler
+    volume[star], win[star], size[star], cycle[star], neglect[star] = 1.8, 1.45, 1.2, 0.9, 0.08
+    volume[s], win[s], size[s], cycle[s], neglect[s] = 1.0, 0.4, 0.6, 1.8, 0.75
+    return RepTraits(volume, win, size, cycle, neglect)
 
 
 def products_table() -> Table:
@@ -200,7 +203,7 @@ def build_opportunities(
     account = _accounts_of_owner(rng, accounts, owner, n_reps)
     tier = accounts.tier[account]
     created = growing_times(rng, m, window.start - PRE_WINDOW_DAYS * DAY, window.end, YEARLY_GROWTH)
-    cycle = np.clip(rng.lognormal(np.log(TIER_CYCLE_DAYS[tier]), 0.55), 3, 400) * DAY
+    cycle = np.clip(rng.lognormal(np.log(TIER_CYCLE_DAYS[tier] * traits.cycle[owner]), 0.55), 3, 400) * DAY
     natural_q4 = month_of_year(created + cycle.astype(np.int64)) >= 10
     p_win = np.minimum(BASE_WIN_RATE * traits.win[owner] * np.where(natural_q4, Q4_WIN_BOOST, 1.0), 0.95)
     won = rng.random(m) < p_win
@@ -445,18 +448,18 @@ def opportunities_table(
 
 
 def stage_history_table(opp: Opportunities, people: People) -> Table:
+    """Rows come out of `stage_changes` grouped by deal and in time order within each deal."""
     changes = opp.changes
-    order = np.lexsort((changes["at"], changes["opp"]))
     stage_names = np.array(STAGE_CODES, dtype=object)
     return Table(
         "stage_history",
         {
-            "id": ints(np.arange(1, len(order) + 1)),
-            "opportunity_id": ints(changes["opp"][order] + 1),
-            "from_stage": texts(stage_names[changes["from"][order]]),
-            "to_stage": texts(stage_names[changes["to"][order]]),
-            "changed_at": times(changes["at"][order]),
-            "changed_by": refs(people.rep_user_ids[opp.owner[changes["opp"][order]]]),
+            "id": ints(np.arange(1, len(changes["opp"]) + 1)),
+            "opportunity_id": ints(changes["opp"] + 1),
+            "from_stage": texts(stage_names[changes["from"]]),
+            "to_stage": texts(stage_names[changes["to"]]),
+            "changed_at": times(changes["at"]),
+            "changed_by": refs(people.rep_user_ids[opp.owner[changes["opp"]]]),
         },
     )
 

@@ -41,8 +41,8 @@ from seed.demo_names import TICKET_CATEGORIES, TICKET_CHANNELS
 from seed.demo_people import People
 from seed.demo_sales import CHURN_REGION, Accounts
 
-MONTHLY_CHURN_HAZARD = 0.02
-WAVE_CHURN = 0.6
+MONTHLY_CHURN_HAZARD = 0.015
+WAVE_CHURN = 0.65
 WAVE_MONTHS = (-3, 0)  # [start, end) in months relative to as_of's month
 BREACH_MONTH = -4
 PRIORITY_MIX = (0.20, 0.50, 0.22, 0.08)  # low, normal, high, urgent

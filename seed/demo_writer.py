@@ -18,7 +18,8 @@ establish, since one generator makes every size:
   while the converter prepares the next table;
 - on SQLite, foreign-key and CHECK enforcement are off for the load (an `IN (...)` check costs
   ~5 µs a row), the journal is kept in memory instead of WAL when no other connection is open
-  (a fresh database has nothing to roll back to but its schema) and ANALYZE samples.
+  (a fresh database has nothing to roll back to but its schema) and ANALYZE samples;
+- on PostgreSQL, foreign keys are dropped for the load and re-added (validated) at the end.
 On PostgreSQL every id sequence is then moved past max(id); both databases are ANALYZEd.
 """
 
@@ -28,15 +29,17 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
+from functools import cache
 
 import numpy as np
-from sqlalchemy import Engine, Index
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy import Engine, ForeignKeyConstraint, Index
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from crm_core.models import Base
-from seed.demo_common import Column, Table
+from seed.demo_common import DAY, Column, Table
 
 CHUNK_ROWS = 50_000
+ROWS_PER_INSERT = 50  # x 14 columns at most: far below SQLite's 32,766 parameters
 QUEUE_CHUNKS = 80
 REBUILD_INDEXES_ABOVE = 200_000
 SQLITE_CACHE_KIB = 1_000_000
@@ -50,36 +53,74 @@ class NotEmpty(Exception):
     """The database already holds rows (message names the first table found)."""
 
 
-def python_values(column: Column, start: int, stop: int) -> list:
-    """Database-ready Python values of rows [start, stop) of a column (None for NULL)."""
+@cache
+def _clock() -> np.ndarray:
+    """' HH:MM:SS.000000' as bytes for every second of a day (86,400 x 16)."""
+    second = np.arange(DAY)
+    out = np.frombuffer(b" 00:00:00.000000" * DAY, dtype=np.uint8).reshape(DAY, 16).copy()
+    for col, part in ((1, second // 3600), (4, second // 60 % 60), (7, second % 60)):
+        out[:, col], out[:, col + 1] = 48 + part // 10, 48 + part % 10
+    return out
+
+
+def _timestamps(values: np.ndarray) -> np.ndarray:
+    """Epoch seconds as 'YYYY-MM-DD HH:MM:SS.000000' (SQLAlchemy's SQLite format), assembled
+    from a per-day and a per-second table: ~2.5x faster than numpy's datetime_as_string."""
+    if not len(values):
+        return np.array([], dtype="U26")
+    days, second = np.divmod(values, DAY)
+    first = int(days.min())
+    calendar = np.arange(first, int(days.max()) + 1).astype("datetime64[D]")
+    day_text = np.datetime_as_string(calendar).astype("S10").view(np.uint8).reshape(len(calendar), 10)
+    out = np.empty((len(values), 26), dtype=np.uint8)
+    out[:, :10] = day_text[days - first]
+    out[:, 10:] = _clock()[second]
+    return out.view("S26").ravel().astype("U26")
+
+
+def python_values(column: Column, start: int, stop: int) -> np.ndarray:
+    """Database-ready Python values of rows [start, stop) of a column, as an object array."""
     values = column.values[start:stop]
     if column.kind == "time":
-        values = np.datetime_as_string(values.astype("datetime64[s]").astype("datetime64[us]"), unit="us")
-        if len(values):
-            values.view(np.uint32).reshape(len(values), -1)[:, 10] = ord(" ")  # ISO 'T' -> ' '
+        values = _timestamps(
+            np.where(column.null[start:stop], 0, values) if column.null is not None else values
+        )
     elif column.kind == "date":
         values = np.datetime_as_string(values.astype("datetime64[s]").astype("datetime64[D]"))
     elif column.kind == "money":
         values = values / 100
-    if column.null is None:
-        return values.tolist()
-    nulls = column.null[start:stop]
-    if not nulls.any():
-        return values.tolist()
     out = values.astype(object)
-    out[nulls] = None
-    return out.tolist()
+    if column.null is not None:
+        out[column.null[start:stop]] = None
+    return out
 
 
-def _rows(table: Table, start: int, stop: int) -> list[tuple]:
-    cols = [python_values(c, start, stop) for c in table.columns.values()]
-    return list(zip(*cols, strict=True))
+def _matrix(table: Table, start: int, stop: int) -> np.ndarray:
+    """Rows [start, stop) as a (rows x columns) object array."""
+    out = np.empty((stop - start, len(table.columns)), dtype=object)
+    for j, column in enumerate(table.columns.values()):
+        out[:, j] = python_values(column, start, stop)
+    return out
+
+
+def _rows(table: Table, start: int, stop: int) -> list[list]:
+    """Rows [start, stop), one parameter list each (COPY takes one row at a time)."""
+    return _matrix(table, start, stop).tolist()
+
+
+def _row_batches(table: Table, start: int, stop: int) -> tuple[list[list], list[list]]:
+    """Rows [start, stop) as parameter lists of ROWS_PER_INSERT rows each (for a multi-row
+    INSERT, ~20 % cheaper per row than one row per statement), plus the leftover rows."""
+    matrix = _matrix(table, start, stop)
+    full = len(matrix) - len(matrix) % ROWS_PER_INSERT
+    return matrix[:full].reshape(-1, ROWS_PER_INSERT * matrix.shape[1]).tolist(), matrix[full:].tolist()
 
 
 TableSource = Callable[[Progress], Iterable[Table]]
+Shape = Callable[[Table, int, int], object]
 
 
-def _convert(source: TableSource, out: queue.Queue, stop: threading.Event) -> None:
+def _convert(source: TableSource, shape: Shape, out: queue.Queue, stop: threading.Event) -> None:
     """Converter thread: pulls tables from `source` (which may generate them on the way) and
     puts ("rows", table, rows) chunks, ("end", table, None) and ("progress", message, None) on
     the queue; an exception is handed over for the writer to raise; None marks the end."""
@@ -92,7 +133,7 @@ def _convert(source: TableSource, out: queue.Queue, stop: threading.Event) -> No
             for start in range(0, len(table), CHUNK_ROWS):
                 if stop.is_set():
                     return
-                out.put(("rows", table, _rows(table, start, min(start + CHUNK_ROWS, len(table)))))
+                out.put(("rows", table, shape(table, start, min(start + CHUNK_ROWS, len(table)))))
             out.put(("end", table, None))
     except BaseException as exc:  # handed to the writer, which re-raises it
         out.put(exc)
@@ -100,11 +141,13 @@ def _convert(source: TableSource, out: queue.Queue, stop: threading.Event) -> No
     out.put(None)
 
 
-def _stream(source: TableSource) -> Iterator[tuple]:
-    """The converter thread's items, in order, on the calling thread."""
+def _stream(source: TableSource, shape: Shape) -> Iterator[tuple]:
+    """The converter thread's items, in order, on the calling thread; `shape` makes the rows."""
     items: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
     stop = threading.Event()
-    worker = threading.Thread(target=_convert, args=(source, items, stop), name="demo-convert", daemon=True)
+    worker = threading.Thread(
+        target=_convert, args=(source, shape, items, stop), name="demo-convert", daemon=True
+    )
     worker.start()
     try:
         while (item := items.get()) is not None:
@@ -146,18 +189,23 @@ def write_tables(engine: Engine, source: TableSource, *, bulk: bool, progress: P
             return _write_sqlite(engine, dbapi.driver_connection, source, bulk, progress)
         return _write_postgresql(engine, dbapi.driver_connection, source, bulk, progress)
     finally:
-        dbapi.invalidate()  # pragmas and session settings changed: never hand it back to the pool
+        if bulk:
+            dbapi.invalidate()  # pragmas changed: never hand it back to the pool
+        else:
+            dbapi.close()  # back to the pool as it came (an in-memory SQLite database lives in it)
 
 
 def _ddl(engine: Engine, statement) -> str:
     return str(statement.compile(dialect=engine.dialect))
 
 
-def _load(engine: Engine, cur, source: TableSource, bulk: bool, progress: Progress, insert) -> dict[str, int]:
-    """Stream every table through `insert(cur, table, rows)`; with `bulk`, big tables lose their
-    secondary indexes for the load and get them back right after their last row."""
+def _load(
+    engine: Engine, cur, source: TableSource, bulk: bool, progress: Progress, shape: Shape, insert
+) -> dict[str, int]:
+    """Stream every table through `insert(cur, table, shape(table, start, stop))`; with `bulk`,
+    big tables lose their secondary indexes for the load and get them back after their last row."""
     counts: dict[str, int] = {}
-    for kind, table, rows in _stream(source):
+    for kind, table, rows in _stream(source, shape):
         if kind == "progress":
             progress(table)
             continue
@@ -176,16 +224,26 @@ def _load(engine: Engine, cur, source: TableSource, bulk: bool, progress: Progre
     return counts
 
 
-def _insert_sql(table: Table) -> str:
+def _insert_sql(table: Table, rows: int) -> str:
     names = ", ".join(table.columns)
-    return f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(['?'] * len(table.columns))})"
+    row = f"({', '.join(['?'] * len(table.columns))})"
+    return f"INSERT INTO {table.name} ({names}) VALUES {', '.join([row] * rows)}"
 
 
 def _write_sqlite(
     engine: Engine, conn, source: TableSource, bulk: bool, progress: Progress
 ) -> dict[str, int]:
+    isolation_level = conn.isolation_level
     conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
-    cur = conn.cursor()
+    try:
+        return _write_sqlite_unmanaged(engine, conn.cursor(), source, bulk, progress)
+    finally:
+        conn.isolation_level = isolation_level
+
+
+def _write_sqlite_unmanaged(
+    engine: Engine, cur, source: TableSource, bulk: bool, progress: Progress
+) -> dict[str, int]:
     journal = cur.execute("PRAGMA journal_mode").fetchone()[0]
     if bulk:
         cur.execute("PRAGMA foreign_keys=OFF")
@@ -194,18 +252,21 @@ def _write_sqlite(
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         if journal == "wal":
             cur.execute("PRAGMA journal_mode=MEMORY")  # stays WAL if another connection is open
-    sql: dict[str, str] = {}
+    sql: dict[str, tuple[str, str]] = {}
 
-    def insert(c, table: Table, rows: list[tuple]) -> None:
-        statement = sql.get(table.name) or sql.setdefault(table.name, _insert_sql(table))
-        c.executemany(statement, rows)
+    def insert(c, table: Table, rows: tuple[list[list], list[list]]) -> None:
+        if table.name not in sql:
+            sql[table.name] = (_insert_sql(table, ROWS_PER_INSERT), _insert_sql(table, 1))
+        batches, rest = rows
+        c.executemany(sql[table.name][0], batches)
+        c.executemany(sql[table.name][1], rest)
 
     cur.execute("BEGIN IMMEDIATE")
     try:
         found = _first_non_empty(cur)
         if found:
             raise NotEmpty(found)
-        counts = _load(engine, cur, source, bulk, progress, insert)
+        counts = _load(engine, cur, source, bulk, progress, _row_batches, insert)
         progress("Committing…")
         cur.execute("COMMIT")
     except BaseException:
@@ -222,7 +283,17 @@ def _write_sqlite(
     return counts
 
 
-def _copy_rows(cur, table: Table, rows: list[tuple]) -> None:
+def _foreign_keys() -> list[ForeignKeyConstraint]:
+    """Every foreign key between our tables: a bulk load on PostgreSQL drops and re-adds them,
+    so that tables can be copied in any order and without a trigger call per row."""
+    return [
+        fk
+        for table in Base.metadata.sorted_tables
+        for fk in sorted(table.foreign_key_constraints, key=lambda fk: str(fk.name))
+    ]
+
+
+def _copy_rows(cur, table: Table, rows: list[list]) -> None:
     with cur.copy(f"COPY {table.name} ({', '.join(table.columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -237,7 +308,14 @@ def _write_postgresql(
             found = _first_non_empty(cur)
             if found:
                 raise NotEmpty(found)
-            counts = _load(engine, cur, source, bulk, progress, _copy_rows)
+            foreign_keys = _foreign_keys() if bulk else []
+            for fk in foreign_keys:
+                cur.execute(_ddl(engine, DropConstraint(fk)))
+            counts = _load(engine, cur, source, bulk, progress, _rows, _copy_rows)
+            if foreign_keys:
+                progress("Checking references…")
+            for fk in foreign_keys:  # re-adding validates every row in one pass per constraint
+                cur.execute(_ddl(engine, AddConstraint(fk)))
             for name in counts:
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -251,7 +329,10 @@ def _write_postgresql(
         raise
     progress("Analyzing…")
     conn.autocommit = True
-    with conn.cursor() as cur:
-        for name in counts:
-            cur.execute(f"ANALYZE {name}")
+    try:
+        with conn.cursor() as cur:
+            for name in counts:
+                cur.execute(f"ANALYZE {name}")
+    finally:
+        conn.autocommit = False
     return counts
