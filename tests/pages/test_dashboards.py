@@ -79,6 +79,13 @@ def test_an_empty_period_shows_dashes_not_errors(admin_app):
     app.sidebar.date_input(key="to").set_value(date(2001, 1, 31)).run()
     assert not app.exception
     shown = _shown_kpis(app)
-    for ratio_id in ("win_rate", "avg_deal_size", "sales_cycle_days", "lead_conversion_rate", "churn_rate", "nps"):
+    for ratio_id in (
+        "win_rate",
+        "avg_deal_size",
+        "sales_cycle_days",
+        "lead_conversion_rate",
+        "churn_rate",
+        "nps",
+    ):
         assert shown[ratio_id] == NO_VALUE, ratio_id
     assert shown["bookings"] == "$0"

@@ -21,7 +21,9 @@ def test_compact(value, text):
         ("count", 1234, "1,234"),
         ("days", 12.345, "12.3 days"),
         ("hours", 3.25, "3.2 h"),
-        ("score", 41.6, "41.6"), ("score", 42.0, "42"), ("score", 4.25, "4.2"),
+        ("score", 41.6, "41.6"),
+        ("score", 42.0, "42"),
+        ("score", 4.25, "4.2"),
     ],
 )
 def test_format_value_by_kind(kind, value, text):

@@ -36,7 +36,17 @@ def test_neutralising_keeps_the_text_and_only_prefixes_dangerous_cells(text):
 
 
 def test_known_payloads_are_defused_and_numbers_left_alone():
-    frame = pd.DataFrame({"v": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "ok"], "n": range(7)})
+    frame = pd.DataFrame(
+        {"v": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "ok"], "n": range(7)}
+    )
     rows = _cells(safe_csv(frame))
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "ok"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "ok",
+    ]
     assert [r[1] for r in rows[1:]] == [str(i) for i in range(7)]
