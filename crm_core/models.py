@@ -108,9 +108,10 @@ class Account(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index(None, "owner_id", "region"),
-        Index(None, "region", "owner_id"),
+        Index(None, "owner_id", "region", "id"),
+        Index(None, "region", "owner_id", "id"),
         Index(None, "churned_at"),
+        Index(None, "last_activity_at"),
     )
 
 
@@ -149,7 +150,7 @@ class Lead(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index(None, "created_at", "owner_id"),
+        Index(None, "created_at", "owner_id", "status", "source", "region"),
         Index(None, "owner_id", "status"),
         Index(None, "region", "created_at"),
     )
@@ -175,10 +176,31 @@ class Opportunity(Base):
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("(stage IN ('won', 'lost')) = (closed_at IS NOT NULL)", name="closed_at_iff_closed"),
-        Index(None, "stage", "closed_at", "owner_id"),
+        Index(
+            None,
+            "stage",
+            "closed_at",
+            "owner_id",
+            "amount",
+            "created_at",
+            "product_id",
+            "account_id",
+            "last_activity_at",
+            "lost_reason",
+        ),
         Index(None, "closed_at", "owner_id", "stage"),
-        Index(None, "created_at", "owner_id"),
-        Index(None, "owner_id", "stage", "closed_at"),
+        Index(None, "created_at", "owner_id", "stage", "product_id", "account_id"),
+        Index(
+            None,
+            "owner_id",
+            "stage",
+            "closed_at",
+            "amount",
+            "created_at",
+            "product_id",
+            "account_id",
+            "last_activity_at",
+        ),
         Index(None, "account_id", "stage", "closed_at", "amount"),
         Index(None, "product_id", "stage"),
         Index(None, "lead_id"),
@@ -193,7 +215,7 @@ class StageHistory(Base):
     to_stage: Mapped[str] = mapped_column(_enum("to_stage", enums.STAGES))
     changed_at: Mapped[datetime]
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    __table_args__ = (Index(None, "opportunity_id", "changed_at"),)
+    __table_args__ = (Index(None, "opportunity_id", "changed_at", "id", "to_stage"),)
 
 
 class Payment(Base):
@@ -204,7 +226,7 @@ class Payment(Base):
     paid_at: Mapped[datetime]
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        Index(None, "paid_at", "opportunity_id"),
+        Index(None, "paid_at", "opportunity_id", "amount"),
         Index(None, "opportunity_id"),
     )
 
@@ -246,9 +268,9 @@ class Ticket(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="csat_range"),
-        Index(None, "created_at", "account_id"),
-        Index(None, "resolved_at", "account_id"),
-        Index(None, "account_id", "created_at"),
+        Index(None, "created_at", "account_id", "priority", "first_response_at"),
+        Index(None, "resolved_at", "account_id", "created_at", "priority", "csat"),
+        Index(None, "account_id", "created_at", "resolved_at", "priority", "first_response_at", "csat"),
         Index(None, "assignee_id", "status"),
     )
 
@@ -266,7 +288,7 @@ class Target(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "month"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        Index(None, "month", "user_id"),
+        Index(None, "month", "user_id", "amount"),
     )
 
 
@@ -278,8 +300,8 @@ class NpsResponse(Base):
     responded_at: Mapped[datetime]
     __table_args__ = (
         CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
-        Index(None, "responded_at", "account_id"),
-        Index(None, "account_id", "responded_at"),
+        Index(None, "responded_at", "account_id", "score"),
+        Index(None, "account_id", "responded_at", "id", "score"),
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Subquery, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Subquery, and_, func, or_, select
 
 from crm_core.models import Account, NpsResponse, Opportunity
 from queries.dialect import cents, month_key, no_index
@@ -33,21 +33,65 @@ def won_by_account(as_of: datetime, bound: datetime) -> Subquery:
     Scans won deals closed before `bound` (≥ T and ≥ end of P, so `first_won` is exact
     wherever it matters: a first win at or after `bound` is in neither P nor before T).
     """
-    before_t = OPP.c.closed_at < as_of
+    return won_by_account_at([as_of], bound)
+
+
+def won_by_account_at(moments: list[datetime], bound: datetime) -> Subquery:
+    """`won_by_account` for several T at once: columns account_id, n, c (for moments[0]), n1, c1
+    (moments[1]), …, first_won — one pass over the won deals for every period of a comparison.
+
+    Every account with a win is a group, so the pass reads the (account_id, stage, closed_at,
+    amount) index in account order (no sort, no table rows): the stage and closed_at conditions
+    are marked `no_index`, else SQLite ranges the stage-led index and sorts 300k rows by account.
+    """
+    columns: list[Any] = [OPP.c.account_id]
+    for i, moment in enumerate(moments):
+        before = OPP.c.closed_at < moment
+        suffix = "" if i == 0 else str(i)
+        columns += [
+            func.count().filter(before).label(f"n{suffix}"),
+            func.sum(cents(OPP.c.amount)).filter(before).label(f"c{suffix}"),
+        ]
     return (
-        select(
-            OPP.c.account_id,
-            func.count().filter(before_t).label("n"),
-            func.sum(cents(OPP.c.amount)).filter(before_t).label("c"),
-            func.min(OPP.c.closed_at).label("first_won"),
-        )
-        .where(OPP.c.stage == "won", OPP.c.closed_at < bound)
+        select(*columns, func.min(OPP.c.closed_at).label("first_won"))
+        .where(no_index(OPP.c.stage) == "won", no_index(OPP.c.closed_at) < bound)
         .group_by(OPP.c.account_id)
         .subquery("won")
     )
 
 
-def first_wins_in(period: Period) -> Subquery:
+def won_per_kept_account(moments: list[datetime], bound: datetime, filters: Filters) -> Subquery:
+    """Per account kept by the filters that has a win before `bound`: id, churned_at, and for
+    each moment T_i n_i/c_i (won deals and cents closed before T_i; suffix '' for the first),
+    plus first_won (the earliest won closed_at).
+
+    Driven by the accounts (a filter keeps few of them) with one seek of the (account_id, stage,
+    closed_at, amount) index per account; the deal conditions are `no_index` so that SQLite does
+    not range the stage-led index over every win and sort them by account instead.
+    """
+    # One account per group: max(churned_at) is the account's (grouping by the deal's account_id
+    # lets SQLite read the deal index in account order when nothing filters the accounts).
+    columns: list[Any] = [OPP.c.account_id, func.max(ACCOUNTS.c.churned_at).label("churned_at")]
+    for i, moment in enumerate(moments):
+        before = OPP.c.closed_at < moment
+        suffix = "" if i == 0 else str(i)
+        columns += [
+            func.count().filter(before).label(f"n{suffix}"),
+            func.sum(cents(OPP.c.amount)).filter(before).label(f"c{suffix}"),
+        ]
+    deals = and_(
+        OPP.c.account_id == ACCOUNTS.c.id, no_index(OPP.c.stage) == "won", no_index(OPP.c.closed_at) < bound
+    )
+    return (
+        select(*columns, func.min(OPP.c.closed_at).label("first_won"))
+        .select_from(ACCOUNTS.join(OPP, deals))
+        .where(*account_scope(ACCOUNTS, filters))
+        .group_by(OPP.c.account_id)
+        .subquery("won")
+    )
+
+
+def first_wins_in(period: Period, filters: Filters = NO_FILTERS) -> Subquery:
     """Per account whose first won deal closed in P: account_id, first_won (its closed_at).
 
     Reads only the deals won in P and checks each account for an earlier win with one seek of
@@ -63,9 +107,13 @@ def first_wins_in(period: Period) -> Subquery:
         )
         .exists()
     )
+    # With filters on accounts, only the kept accounts' deals are read (else every account of a
+    # quarter's wins is checked for an earlier win, then mostly dropped by the join).
+    kept = account_scope(ACCOUNTS, filters)
+    of_kept = [OPP.c.account_id.in_(select(ACCOUNTS.c.id).where(*kept))] if kept else []
     return (
         select(OPP.c.account_id, func.min(OPP.c.closed_at).label("first_won"))
-        .where(OPP.c.stage == "won", *period.contains(OPP.c.closed_at), ~won_before)
+        .where(OPP.c.stage == "won", *period.contains(OPP.c.closed_at), *of_kept, ~won_before)
         .group_by(OPP.c.account_id)
         .subquery("first_wins")
     )
@@ -84,33 +132,61 @@ def customer_summary(
     'churn_rate': float | None, 'repeat_purchase_rate': float | None,
     'customer_lifetime_value': float | None}.
     """
-    at = period.as_of(as_of)
-    won = won_by_account(at, max(at, period.end_ts))
-    first = won.c.first_won
-    stmt = select(
-        func.count().filter(won.c.n > 0),
-        func.count().filter(won.c.n > 0, not_churned_at(at)),
-        func.count().filter(won.c.n >= 2),
-        func.sum(won.c.c),
-        func.count().filter(first >= period.start_ts, first < period.end_ts),
-        func.count().filter(first < period.start_ts, not_churned_at(period.start_ts)),
-    ).select_from(won.join(ACCOUNTS, ACCOUNTS.c.id == won.c.account_id))
-    stmt = stmt.where(*account_scope(ACCOUNTS, filters))
-    churned = select(func.count()).where(
-        *period.contains(ACCOUNTS.c.churned_at), *account_scope(ACCOUNTS, filters)
+    return customer_summaries(engine, [(period, as_of)], filters)[0]
+
+
+def customer_summaries(
+    engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """`customer_summary` for several (period, as_of) pairs — a period and the previous one for
+    the KPI deltas — from one pass over the won deals and one over churned accounts."""
+    moments = [period.as_of(as_of) for period, as_of in periods]
+    bound = max(max(at, period.end_ts) for (period, _), at in zip(periods, moments, strict=True))
+    won = won_per_kept_account(moments, bound, filters)
+    first, churned_at = won.c.first_won, won.c.churned_at
+
+    def alive(moment: datetime) -> ColumnElement[bool]:
+        return or_(churned_at.is_(None), churned_at >= moment)
+
+    items: list[Any] = []
+    for i, ((period, _), at) in enumerate(zip(periods, moments, strict=True)):
+        n, c = won.c[f"n{i or ''}"], won.c[f"c{i or ''}"]
+        items += [
+            func.count().filter(n > 0),
+            func.count().filter(n > 0, alive(at)),
+            func.count().filter(n >= 2),
+            func.sum(c),
+            func.count().filter(first >= period.start_ts, first < period.end_ts),
+            func.count().filter(first < period.start_ts, alive(period.start_ts)),
+        ]
+    stmt = select(*items).select_from(won)
+    first_day = min(period.start_ts for period, _ in periods)
+    last_day = max(period.end_ts for period, _ in periods)
+    churned = select(
+        *[func.count().filter(*period.contains(ACCOUNTS.c.churned_at)) for period, _ in periods]
+    ).where(
+        ACCOUNTS.c.churned_at >= first_day,
+        ACCOUNTS.c.churned_at < last_day,
+        *account_scope(ACCOUNTS, filters),
     )
     with engine.connect() as conn:
-        customers, active, repeat, lifetime_cents, new, active_at_start = conn.execute(stmt).one()
-        churned_count = as_int(conn.execute(churned).scalar())
-    customers = as_int(customers)
-    return {
-        "active_customers": as_int(active),
-        "new_customers": as_int(new),
-        "churned_customers": churned_count,
-        "churn_rate": ratio(churned_count, as_int(active_at_start)),
-        "repeat_purchase_rate": ratio(as_int(repeat), customers),
-        "customer_lifetime_value": ratio(money(lifetime_cents), customers),
-    }
+        row = conn.execute(stmt).one()
+        churned_counts = [as_int(v) for v in conn.execute(churned).one()]
+    out = []
+    for i, churned_count in enumerate(churned_counts):
+        customers, active, repeat, lifetime_cents, new, active_at_start = row[6 * i : 6 * i + 6]
+        customers = as_int(customers)
+        out.append(
+            {
+                "active_customers": as_int(active),
+                "new_customers": as_int(new),
+                "churned_customers": churned_count,
+                "churn_rate": ratio(churned_count, as_int(active_at_start)),
+                "repeat_purchase_rate": ratio(as_int(repeat), customers),
+                "customer_lifetime_value": ratio(money(lifetime_cents), customers),
+            }
+        )
+    return out
 
 
 def active_customers(
@@ -162,7 +238,7 @@ def new_vs_churned_by_month(
 
     Columns: month (date, first day), new_customers (int), churned_customers (int).
     """
-    firsts = first_wins_in(period)
+    firsts = first_wins_in(period, filters)
     first = firsts.c.first_won
     new_stmt = (
         select(month_key(first), func.count())

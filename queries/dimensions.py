@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from crm_core.models import Account, Lead, Product, Team, User
 
@@ -20,7 +20,13 @@ class FilterChoices:
 
 
 def _distinct(conn, column) -> tuple[str, ...]:
-    return tuple(v for (v,) in conn.execute(select(column).where(column.is_not(None)).distinct()))
+    """The non-null values of an indexed column, by one index seek per value (a recursive CTE:
+    min, then the min above it, …), not a scan of the table: a few regions among 300k leads.
+    SQLite did this from the index already; PostgreSQL has no skip scan and read every row."""
+    found = select(func.min(column).label("v")).cte("found", recursive=True)
+    following = select(func.min(column)).where(column > found.c.v).scalar_subquery()
+    found = found.union_all(select(following).where(found.c.v.is_not(None)))
+    return tuple(v for (v,) in conn.execute(select(found.c.v).where(found.c.v.is_not(None))))
 
 
 def filter_choices(engine: Engine) -> FilterChoices:

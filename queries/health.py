@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    CompoundSelect,
     Engine,
     String,
     Subquery,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
     union_all,
 )
 
@@ -144,14 +146,51 @@ def latest_nps_before(at: datetime) -> ColumnElement[int]:
     )
 
 
-def components(at: datetime, filters: Filters) -> CTE:
+def quiet_days() -> int:
+    """The shortest silence (days without activity) that can take an account out of healthy on
+    its own: its activity points plus a detractor NPS exceed the 30 points of margin."""
+    margin = 100 - HEALTHY_FROM
+    return min(days for days, points in ACTIVITY_STEPS if points + DETRACTOR_POINTS > margin)
+
+
+def weak_candidates(
+    at: datetime, filters: Filters, urgent: Subquery, missed: Subquery, worst: str
+) -> CompoundSelect:
+    """Ids of every account that can score below healthy (`worst` = 'at_risk') or below at risk
+    (`worst` = 'critical'), read from small index ranges; a superset, scored exactly afterwards.
+
+    An account leaves healthy (< 70) when it loses more than 30 points net. Without ticket or SLA
+    points it can only lose activity points and 20 for a detractor NPS: so it needs more than 10
+    activity points, i.e. a last activity before T that is none or older than 60 days
+    (`quiet_days`). So an account that is not healthy has urgent tickets open, SLA misses, or
+    that long a silence: `last_activity_at` empty, older than T - 60 days, or not before T (when
+    only the index seek knows). A critical one (< 40) has lost more than 60 points, and activity
+    (40) plus a detractor NPS (20) make 60 at most: it has ticket or SLA points.
+    """
+    branches = [select(urgent.c.account_id), select(missed.c.account_id)]
+    if worst == "at_risk":
+        last = ACCOUNTS.c.last_activity_at
+        quiet_since = at - timedelta(days=quiet_days())
+        quiet = or_(last.is_(None), last < quiet_since, last >= at)
+        branches.append(select(ACCOUNTS.c.id).where(quiet, *account_scope(ACCOUNTS, filters)))
+    return union(*branches)
+
+
+def components(at: datetime, filters: Filters, worst: str | None = None) -> CTE:
     """One row per active customer as of T kept by the filters, with the raw health inputs:
     account_id, name, owner_id, region, last_activity_at, open_urgent_tickets,
-    missed_sla_tickets, latest_nps (NULL without a response)."""
+    missed_sla_tickets, latest_nps (NULL without a response).
+
+    With `worst` ('at_risk' or 'critical') only the accounts that can be in that band or a worse
+    one are read (`weak_candidates`): every account not returned is healthy (resp. not critical).
+    """
     urgent = open_urgent_by_account(at, filters)
     missed = missed_sla_by_account(at, filters)
     joined = ACCOUNTS.outerjoin(urgent, urgent.c.account_id == ACCOUNTS.c.id).outerjoin(
         missed, missed.c.account_id == ACCOUNTS.c.id
+    )
+    narrowed = (
+        [] if worst is None else [ACCOUNTS.c.id.in_(weak_candidates(at, filters, urgent, missed, worst))]
     )
     return (
         select(
@@ -159,22 +198,24 @@ def components(at: datetime, filters: Filters) -> CTE:
             ACCOUNTS.c.name,
             ACCOUNTS.c.owner_id,
             ACCOUNTS.c.region,
+            ACCOUNTS.c.tier,
             last_activity_before(at).label("last_activity_at"),
             func.coalesce(urgent.c.n, 0).label("open_urgent_tickets"),
             func.coalesce(missed.c.n, 0).label("missed_sla_tickets"),
             latest_nps_before(at).label("latest_nps"),
         )
         .select_from(joined)
-        .where(*customer_rows_filter(at), *account_scope(ACCOUNTS, filters))
+        .where(*narrowed, *customer_rows_filter(at), *account_scope(ACCOUNTS, filters))
         .cte("health_inputs")
         .prefix_with("MATERIALIZED")  # computed once: SQLite would otherwise inline the
         # correlated last-activity seek into every CASE branch that reads it
     )
 
 
-def scored(at: datetime, filters: Filters) -> Subquery:
-    """`components` plus the points lost per rule, the clamped score and the band."""
-    c = components(at, filters)
+def scored(at: datetime, filters: Filters, worst: str | None = None) -> Subquery:
+    """`components` plus the points lost per rule, the clamped score and the band (only the
+    candidates for `worst` and worse bands when given, see `components`)."""
+    c = components(at, filters, worst)
     last = c.c.last_activity_at
     activity_points = case(
         (or_(last.is_(None), last < at - timedelta(days=ACTIVITY_STEPS[0][0])), ACTIVITY_STEPS[0][1]),
@@ -207,15 +248,37 @@ def scored(at: datetime, filters: Filters) -> Subquery:
     return select(scored_rows, band.label("band")).subquery("health")
 
 
+def _tier() -> ColumnElement[str]:
+    return func.coalesce(ACCOUNTS.c.tier, "(none)", type_=String)
+
+
+def _band_counts(engine: Engine, at: datetime, filters: Filters) -> dict[tuple[str, str], int]:
+    """{(tier, band): active customers}: every active customer is counted (a cheap EXISTS per
+    account), only the candidates for a weaker band are scored; healthy = the rest."""
+    h = scored(at, filters, worst="at_risk")
+    tier = func.coalesce(h.c.tier, "(none)", type_=String)
+    weak = select(tier, h.c.band, func.count()).where(h.c.band != "healthy").group_by(tier, h.c.band)
+    account_tier = _tier()  # one expression object: PostgreSQL needs GROUP BY to repeat its parameter
+    active = (
+        select(account_tier, func.count())
+        .where(*customer_rows_filter(at), *account_scope(ACCOUNTS, filters))
+        .group_by(account_tier)
+    )
+    with engine.connect() as conn:
+        counts = {(t, band): as_int(n) for t, band, n in conn.execute(weak)}
+        for t, n in conn.execute(active):
+            counts[(t, "healthy")] = (
+                as_int(n) - counts.get((t, "at_risk"), 0) - counts.get((t, "critical"), 0)
+            )
+    return counts
+
+
 def health_bands(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> dict[str, int]:
     """Active customers as of T per band: {'healthy': int, 'at_risk': int, 'critical': int}."""
-    h = scored(period.as_of(as_of), filters)
-    stmt = select(h.c.band, func.count()).group_by(h.c.band)
-    with engine.connect() as conn:
-        found = {band: as_int(n) for band, n in conn.execute(stmt)}
-    return {band: found.get(band, 0) for band in BANDS}
+    counts = _band_counts(engine, period.as_of(as_of), filters)
+    return {band: sum(n for (_, b), n in counts.items() if b == band) for band in BANDS}
 
 
 def health_by_tier(
@@ -226,15 +289,7 @@ def health_by_tier(
     Columns: tier ('A', 'B', 'C', then '(none)' if any account has no tier), healthy, at_risk,
     critical, customers (ints). Tiers without customers are listed with zeros.
     """
-    h = scored(period.as_of(as_of), filters)
-    tier = func.coalesce(ACCOUNTS.c.tier, "(none)", type_=String)
-    stmt = (
-        select(tier.label("tier"), h.c.band, func.count())
-        .select_from(h.join(ACCOUNTS, ACCOUNTS.c.id == h.c.account_id))
-        .group_by(tier, h.c.band)
-    )
-    with engine.connect() as conn:
-        counts = {(t, band): as_int(n) for t, band, n in conn.execute(stmt)}
+    counts = _band_counts(engine, period.as_of(as_of), filters)
     tiers = [*TIERS, *sorted({t for t, _ in counts} - set(TIERS))]
     rows = [[t, *(counts.get((t, band), 0) for band in BANDS)] for t in tiers]
     frame = pd.DataFrame(rows, columns=["tier", *BANDS])
@@ -299,7 +354,8 @@ def health_accounts(
     signed: -20, 0 or +5), days_since_activity (float | None) and `reasons` (list of str).
     """
     at = period.as_of(as_of)
-    h = scored(at, filters)
+    worst = None if "healthy" in bands else ("at_risk" if "at_risk" in bands else "critical")
+    h = scored(at, filters, worst)
     stmt = (
         select(h, USERS.c.display_name.label("owner"))
         .select_from(h.outerjoin(USERS, USERS.c.id == h.c.owner_id))

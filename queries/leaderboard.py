@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, null, select
 
 from crm_core.models import Activity, Team, User
 from queries.dialect import cents
@@ -52,9 +52,10 @@ LEADERBOARD_COLUMNS = [
 
 def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[int, tuple[Any, ...]]:
     """Raw closed-deal aggregates per owner: {owner_id: (won_cents, deals_won, deals_lost,
-    cycle_seconds)} (see `sales.closed_aggregates`)."""
+    None)} (see `sales.closed_aggregates`; the sales cycle is not computed here)."""
     stmt = (
-        select(OPP.c.owner_id, *closed_aggregates())
+        # The cycle is not on the leaderboard: its julianday() per won deal is left out (None).
+        select(OPP.c.owner_id, *closed_aggregates()[:3], null().label("cycle_seconds"))
         .where(*closed_in(period, filters))
         .group_by(OPP.c.owner_id)
     )

@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from crm_core.enums import CLOSED_STAGES, OPEN_STAGES, STAGE_PROBABILITY
 from crm_core.models import Account, Activity, Opportunity, Product, StageHistory, User, UTCDateTime
-from queries.dialect import cents
+from queries.dialect import cents, no_index
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope
 from queries.values import as_int, clamp_limit, frame, money
 
@@ -61,9 +61,12 @@ def open_branches(as_of: datetime) -> list[list[ColumnElement[bool]]]:
     deals still open now (stage IN open stages) created before T, plus deals closed at or after
     T (stage IN won/lost, closed_at >= T) created before T.
     """
+    # `created_at < T` keeps nearly every deal: on SQLite (no range statistics) it must not pick
+    # the created_at index over the stage-led covering one, hence `no_index`.
+    created_before = no_index(OPP.c.created_at) < as_of
     return [
-        [OPP.c.stage.in_(OPEN_STAGES), OPP.c.created_at < as_of],
-        [OPP.c.stage.in_(CLOSED_STAGES), OPP.c.closed_at >= as_of, OPP.c.created_at < as_of],
+        [OPP.c.stage.in_(OPEN_STAGES), created_before],
+        [OPP.c.stage.in_(CLOSED_STAGES), OPP.c.closed_at >= as_of, created_before],
     ]
 
 
@@ -322,20 +325,23 @@ def stale_deal_rows(
     Columns: the deal columns plus last_touch (datetime) and days_since_touch (float).
     """
     at = period.as_of(as_of)
+    # Page first on (last touch, id) from the covering stage-led index, then join account, owner
+    # and product for the page only (not for every open deal).
     touch = last_touch(at)
     union = open_deals_select(
-        at,
-        filters,
-        *deal_columns(),
-        touch.label("last_touch"),
-        where=(touch < at - STALE_AFTER,),
-        from_=deal_from(),
+        at, filters, OPP.c.id, touch.label("last_touch"), where=(touch < at - STALE_AFTER,)
     )
-    ordered = union.selected_columns
-    stmt = (
-        union.order_by(ordered.last_touch, ordered.opportunity_id)
+    keys = union.selected_columns
+    page = (
+        union.order_by(keys.last_touch, keys.id)
         .limit(clamp_limit(limit))
         .offset(max(0, offset))
+        .subquery("page")
+    )
+    stmt = (
+        select(*deal_columns(), page.c.last_touch)
+        .select_from(page.join(deal_from(), OPP.c.id == page.c.id))
+        .order_by(page.c.last_touch, page.c.id)
     )
     with engine.connect() as conn:
         df = frame(conn, stmt)

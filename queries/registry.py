@@ -63,23 +63,23 @@ def target_summary(
 _S, _C, _V = "sales", "customers", "service"
 _ROWS: list[tuple[str, str, Kind, str, str, MetricFn, GroupFn | None]] = [
     ("bookings", "Bookings", "money", _S, "Σ amount of opportunities won with closed_at in the period.",
-     sales.bookings, sales.sales_summary),
+     sales.bookings, sales.sales_target_summary),
     ("deals_won", "Deals won", "count", _S, "Count of opportunities won with closed_at in the period.",
-     sales.deals_won, sales.sales_summary),
+     sales.deals_won, sales.sales_target_summary),
     ("deals_lost", "Deals lost", "count", _S, "Count of opportunities lost with closed_at in the period.",
-     sales.deals_lost, sales.sales_summary),
+     sales.deals_lost, sales.sales_target_summary),
     ("win_rate", "Win rate", "percent", _S, "Deals won ÷ (deals won + deals lost) in the period.",
-     sales.win_rate, sales.sales_summary),
+     sales.win_rate, sales.sales_target_summary),
     ("avg_deal_size", "Average deal size", "money", _S, "Bookings ÷ deals won.",
-     sales.avg_deal_size, sales.sales_summary),
+     sales.avg_deal_size, sales.sales_target_summary),
     ("sales_cycle_days", "Sales cycle", "days", _S,
      "Mean days from created_at to closed_at over the deals won in the period.",
-     sales.sales_cycle_days, sales.sales_summary),
+     sales.sales_cycle_days, sales.sales_target_summary),
     ("target", "Target", "money", _S,
      "Σ of reps' monthly targets, each x (days of its month inside the period ÷ days in the month). "
      "No value with a region or product line filter.",
-     sales.target, target_summary),
-    ("attainment", "Attainment", "percent", _S, "Bookings ÷ target.", sales.attainment, target_summary),
+     sales.target, sales.sales_target_summary),
+    ("attainment", "Attainment", "percent", _S, "Bookings ÷ target.", sales.attainment, sales.sales_target_summary),
     ("collections", "Collections", "money", _S, "Σ payments with paid_at in the period.",
      sales.collections, None),
     ("open_deals", "Open deals", "count", _S,
@@ -151,6 +151,14 @@ def get(metric_id: str) -> Metric:
         raise KeyError(f"unknown metric {metric_id!r}; known: {', '.join(METRIC_IDS)}") from None
 
 
+MultiGroupFn = Callable[[Engine, list[tuple[Period, datetime | None]], Filters], list[dict[str, Any]]]
+MULTI_PERIOD: dict[GroupFn, MultiGroupFn] = {
+    sales.sales_target_summary: sales.sales_target_summaries,
+    customers.customer_summary: customers.customer_summaries,
+}
+"""Groups that compute several periods in one pass (the KPI deltas: a period and the previous one)."""
+
+
 def compute_metrics(
     engine: Engine,
     period: Period,
@@ -159,16 +167,33 @@ def compute_metrics(
     ids: Iterable[str] | None = None,
 ) -> dict[str, Value]:
     """{id: value} for `ids` (default: every id, in catalog order), each shared scan run once."""
+    return compute_metrics_over(engine, [(period, as_of)], filters, ids)[0]
+
+
+def compute_metrics_over(
+    engine: Engine,
+    periods: list[tuple[Period, datetime | None]],
+    filters: Filters = NO_FILTERS,
+    ids: Iterable[str] | None = None,
+) -> list[dict[str, Value]]:
+    """`compute_metrics` for several (period, as_of) pairs; a group of `MULTI_PERIOD` runs once
+    for all of them, every other group once per period."""
     wanted = list(ids) if ids is not None else list(METRIC_IDS)
-    results: dict[str, Value] = {}
+    results: list[dict[str, Value]] = [{} for _ in periods]
     done: set[GroupFn] = set()
     for metric_id in wanted:
         metric = get(metric_id)
-        if metric_id in results or metric.group in done:
+        if metric_id in results[0] or metric.group in done:
             continue
-        results.update(metric.group(engine, period, filters, as_of))
+        many = MULTI_PERIOD.get(metric.group)
+        if many is not None:
+            parts = many(engine, periods, filters)
+        else:
+            parts = [metric.group(engine, period, filters, as_of) for period, as_of in periods]
+        for into, part in zip(results, parts, strict=True):
+            into.update(part)
         done.add(metric.group)
-    return {metric_id: results[metric_id] for metric_id in wanted}
+    return [{metric_id: r[metric_id] for metric_id in wanted} for r in results]
 
 
 def previous_as_of(period: Period, as_of: datetime | date | None) -> datetime | None:
@@ -186,11 +211,12 @@ def kpis_with_delta(
     as_of: datetime | None = None,
 ) -> dict[str, dict[str, Value]]:
     """{id: {'current': v, 'previous': v, 'delta': current - previous or None}} where previous is
-    the same metric over `period.previous()` (same filters), computed by the same functions."""
+    the same metric over `period.previous()` (same filters), computed by the same functions —
+    in the same query where a group computes both periods at once (`MULTI_PERIOD`)."""
     wanted = list(ids) if ids is not None else list(METRIC_IDS)
-    current = compute_metrics(engine, period, filters, as_of, wanted)
-    before = period.previous()
-    previous = compute_metrics(engine, before, filters, previous_as_of(period, as_of), wanted)
+    current, previous = compute_metrics_over(
+        engine, [(period, as_of), (period.previous(), previous_as_of(period, as_of))], filters, wanted
+    )
     out = {}
     for metric_id in wanted:
         now, then = current[metric_id], previous[metric_id]

@@ -187,6 +187,53 @@ def attainment(
     return ratio(bookings(engine, period, filters, as_of), goal)
 
 
+def sales_target_summaries(
+    engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """`sales_summary` plus 'target' and 'attainment' for several periods on one connection:
+    one range scan of the deals closed in any of the periods (a FILTER per period: for a period
+    and the previous one that is the same rows as two scans, in one statement), and the targets
+    of each period (a few hundred rows).
+
+    Meant for adjacent periods (the KPI deltas): the scan covers everything from the earliest
+    start to the latest end.
+    """
+    items: list[Any] = []
+    for period, _ in periods:
+        in_period = [OPP.c.closed_at >= period.start_ts, OPP.c.closed_at < period.end_ts]
+        items += [
+            func.sum(cents(OPP.c.amount)).filter(WON, *in_period),
+            func.count().filter(WON, *in_period),
+            func.count().filter(LOST, *in_period),
+            func.avg(seconds_between(OPP.c.closed_at, OPP.c.created_at)).filter(WON, *in_period),
+        ]
+    whole = Period(min(p.start for p, _ in periods), max(p.end for p, _ in periods))
+    stmt = select(*items).where(*closed_in(whole, filters))
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+        goals = [
+            float(sum(prorated_targets(conn, period, filters).values(), Decimal(0)))
+            if filters.targets_apply
+            else None
+            for period, _ in periods
+        ]
+    out = []
+    for i, goal in enumerate(goals):
+        summary = summarise_closed(*row[4 * i : 4 * i + 4])
+        summary["target"] = goal
+        summary["attainment"] = None if goal is None else ratio(summary["bookings"], goal)
+        out.append(summary)
+    return out
+
+
+def sales_target_summary(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """`sales_summary` plus 'target' and 'attainment' (None with a region or product line
+    filter), without scanning the closed deals twice."""
+    return sales_target_summaries(engine, [(period, as_of)], filters)[0]
+
+
 # --- collections ---------------------------------------------------------------------------
 
 
@@ -196,7 +243,13 @@ def collections(
     """Σ payments.amount with paid_at in P, of the opportunities the filters keep (0.0 when none)."""
     stmt = select(func.sum(cents(PAYMENTS.c.amount))).where(*period.contains(PAYMENTS.c.paid_at))
     opp_conditions = opportunity_scope(OPP, filters)
-    if opp_conditions:
+    if opp_conditions and engine.dialect.name == "sqlite" and filters.region is None:
+        # SQLite: the kept deals of a team/rep/product line as a set (read from the owner-led
+        # covering index) checked per payment, instead of a lookup of every payment's row in the
+        # wide opportunities table (measured 5x faster at 1M deals). A region keeps a quarter of
+        # all deals: too big a set, so it joins like PostgreSQL, which plans the join well.
+        stmt = stmt.where(PAYMENTS.c.opportunity_id.in_(select(OPP.c.id).where(*opp_conditions)))
+    elif opp_conditions:
         stmt = stmt.select_from(PAYMENTS.join(OPP, OPP.c.id == PAYMENTS.c.opportunity_id)).where(
             *opp_conditions
         )

@@ -73,8 +73,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_churned_at'), ['churned_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_accounts_owner_id'), ['owner_id', 'region'], unique=False)
-        batch_op.create_index(batch_op.f('ix_accounts_region'), ['region', 'owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_accounts_last_activity_at'), ['last_activity_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_accounts_owner_id'), ['owner_id', 'region', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_accounts_region'), ['region', 'owner_id', 'id'], unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -111,7 +112,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_leads'))
     )
     with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_leads_created_at'), ['created_at', 'owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_leads_created_at'), ['created_at', 'owner_id', 'status', 'source', 'region'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_owner_id'), ['owner_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_region'), ['region', 'created_at'], unique=False)
 
@@ -127,7 +128,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('user_id', 'month', name=op.f('uq_targets_user_id'))
     )
     with op.batch_alter_table('targets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_targets_month'), ['month', 'user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_targets_month'), ['month', 'user_id', 'amount'], unique=False)
 
     op.create_table('contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -153,8 +154,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_nps_responses'))
     )
     with op.batch_alter_table('nps_responses', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_nps_responses_account_id'), ['account_id', 'responded_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_nps_responses_responded_at'), ['responded_at', 'account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nps_responses_account_id'), ['account_id', 'responded_at', 'id', 'score'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nps_responses_responded_at'), ['responded_at', 'account_id', 'score'], unique=False)
 
     op.create_table('opportunities',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -182,11 +183,11 @@ def upgrade() -> None:
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_opportunities_account_id'), ['account_id', 'stage', 'closed_at', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_closed_at'), ['closed_at', 'owner_id', 'stage'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_created_at'), ['created_at', 'owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opportunities_created_at'), ['created_at', 'owner_id', 'stage', 'product_id', 'account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_lead_id'), ['lead_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_owner_id'), ['owner_id', 'stage', 'closed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opportunities_owner_id'), ['owner_id', 'stage', 'closed_at', 'amount', 'created_at', 'product_id', 'account_id', 'last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_product_id'), ['product_id', 'stage'], unique=False)
-        batch_op.create_index(batch_op.f('ix_opportunities_stage'), ['stage', 'closed_at', 'owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opportunities_stage'), ['stage', 'closed_at', 'owner_id', 'amount', 'created_at', 'product_id', 'account_id', 'last_activity_at', 'lost_reason'], unique=False)
 
     # leads <-> opportunities reference each other: the second FK is added once both exist.
     with op.batch_alter_table('leads', schema=None) as batch_op:
@@ -215,10 +216,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_tickets_account_id'), ['account_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_account_id'), ['account_id', 'created_at', 'resolved_at', 'priority', 'first_response_at', 'csat'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_assignee_id'), ['assignee_id', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at', 'account_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tickets_resolved_at'), ['resolved_at', 'account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at', 'account_id', 'priority', 'first_response_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_resolved_at'), ['resolved_at', 'account_id', 'created_at', 'priority', 'csat'], unique=False)
 
     op.create_table('activities',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -253,7 +254,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_opportunity_id'), ['opportunity_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payments_paid_at'), ['paid_at', 'opportunity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_paid_at'), ['paid_at', 'opportunity_id', 'amount'], unique=False)
 
     op.create_table('stage_history',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -267,7 +268,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_history'))
     )
     with op.batch_alter_table('stage_history', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_stage_history_opportunity_id'), ['opportunity_id', 'changed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stage_history_opportunity_id'), ['opportunity_id', 'changed_at', 'id', 'to_stage'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -334,6 +335,7 @@ def downgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_region'))
         batch_op.drop_index(batch_op.f('ix_accounts_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_accounts_last_activity_at'))
         batch_op.drop_index(batch_op.f('ix_accounts_churned_at'))
 
     op.drop_table('accounts')
