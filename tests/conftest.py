@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,34 @@ def scratch_pg_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _seed_demo(url: str, as_of: date) -> None:
+    from seed.demo import generate_demo
+
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    generate_demo(engine, size="demo", seed=42, as_of=as_of)
+    engine.dispose()
+
+
+@contextmanager
+def seeded_demo_url(tmp_path_factory, name: str, as_of: date) -> Iterator[str]:
+    """URL of a fresh database holding the demo seed (seed 42, as of `as_of`); on PostgreSQL a
+    scratch database, dropped afterwards."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WARROOM_BCRYPT_ROUNDS", "4")
+    try:
+        if PG_URL:
+            with scratch_pg_database(f"warroom_{name}") as url:
+                _seed_demo(url, as_of)
+                yield url
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'demo.db'}"
+            _seed_demo(url, as_of)
+            yield url
+    finally:
+        mp.undo()
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ import pytest
 from benchmarks.measure import views_for
 from benchmarks.pages import PAGE_QUERIES, ROOT, SIDEBAR, runner_calls
 from crm_core.db import make_engine
-from crm_core.schema import upgrade_to_head
 from pages.components.navigation import DASHBOARDS, WAR_ROOM
-from seed.demo import generate_demo, today_utc
-from tests.conftest import PG_URL, scratch_pg_database
+from seed.demo import today_utc
+from tests.conftest import seeded_demo_url
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
@@ -55,24 +54,8 @@ def test_each_call_names_a_query_function_that_takes_its_arguments(page):
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory) -> Iterator[str]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WARROOM_BCRYPT_ROUNDS", "4")
-    try:
-        if PG_URL:
-            with scratch_pg_database("warroom_pageq") as url:
-                yield _seeded(url)
-        else:
-            yield _seeded(f"sqlite:///{tmp_path_factory.mktemp('pageq') / 'demo.db'}")
-    finally:
-        mp.undo()
-
-
-def _seeded(url: str) -> str:
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    generate_demo(engine, size="demo", seed=42, as_of=today_utc())
-    engine.dispose()
-    return url
+    with seeded_demo_url(tmp_path_factory, "pageq", today_utc()) as url:
+        yield url
 
 
 def test_a_render_of_each_page_makes_exactly_the_calls_of_the_table(demo_url, monkeypatch):

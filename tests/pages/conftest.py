@@ -11,33 +11,16 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from crm_core.db import make_engine
-from crm_core.schema import upgrade_to_head
-from seed.demo import generate_demo, today_utc
-from tests.conftest import PG_URL, scratch_pg_database
+from seed.demo import today_utc
+from tests.conftest import seeded_demo_url
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 @pytest.fixture(scope="session")
 def demo_url(tmp_path_factory) -> Iterator[str]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WARROOM_BCRYPT_ROUNDS", "4")
-    if PG_URL:
-        with scratch_pg_database("warroom_demo") as url:
-            _seed(url)
-            yield url
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-        _seed(url)
+    with seeded_demo_url(tmp_path_factory, "demo", today_utc()) as url:
         yield url
-    mp.undo()
-
-
-def _seed(url: str) -> None:
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    generate_demo(engine, size="demo", seed=42, as_of=today_utc())
-    engine.dispose()
 
 
 @pytest.fixture

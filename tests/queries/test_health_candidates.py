@@ -11,12 +11,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from crm_core.db import make_engine
-from crm_core.schema import upgrade_to_head
 from queries import health
 from queries.dimensions import filter_choices
 from queries.filters import Filters, Period
-from seed.demo import generate_demo
-from tests.conftest import PG_URL, scratch_pg_database
+from tests.conftest import seeded_demo_url
 
 AS_OF = date(2026, 11, 22)
 PERIODS = [
@@ -28,23 +26,10 @@ PERIODS = [
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Engine]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WARROOM_BCRYPT_ROUNDS", "4")
-    try:
-        if PG_URL:
-            with scratch_pg_database("warroom_health") as url:
-                yield _seeded(url)
-        else:
-            yield _seeded(f"sqlite:///{tmp_path_factory.mktemp('health') / 'demo.db'}")
-    finally:
-        mp.undo()
-
-
-def _seeded(url: str) -> Engine:
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    generate_demo(engine, size="demo", seed=42, as_of=AS_OF)
-    return engine
+    with seeded_demo_url(tmp_path_factory, "health", AS_OF) as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def _filters(engine: Engine) -> list[Filters]:

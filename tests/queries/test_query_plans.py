@@ -28,13 +28,11 @@ from sqlalchemy import Engine
 from benchmarks.pages import PAGE_QUERIES, PageCall
 from benchmarks.raw import capture, explain, full_scans
 from crm_core.db import make_engine
-from crm_core.schema import upgrade_to_head
 from pages.components.filters import View
 from pages.components.period_presets import DEFAULT_PRESET, preset_range
 from queries.dimensions import filter_choices
 from queries.filters import Filters, Period
-from seed.demo import generate_demo
-from tests.conftest import PG_URL, scratch_pg_database
+from tests.conftest import seeded_demo_url
 
 AS_OF = date(2026, 11, 22)
 CLICKS = {"stage": "proposal"}  # the drill-downs' click-time argument
@@ -43,22 +41,16 @@ logging.getLogger("streamlit").setLevel(logging.ERROR)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Engine]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WARROOM_BCRYPT_ROUNDS", "4")
-    try:
-        if PG_URL:
-            with scratch_pg_database("warroom_plans") as url:
-                yield _seeded(url)
-        else:
-            yield _seeded(f"sqlite:///{tmp_path_factory.mktemp('plans') / 'demo.db'}")
-    finally:
-        mp.undo()
+    with seeded_demo_url(tmp_path_factory, "plans", AS_OF) as url:
+        engine = _planning_engine(url)
+        yield engine
+        engine.dispose()
 
 
-def _seeded(url: str) -> Engine:
+def _planning_engine(url: str) -> Engine:
+    """An engine on the seeded database, statistics fresh; on PostgreSQL with the planner told to
+    avoid sequential scans so that tiny test tables do not hide a missing index."""
     engine = make_engine(url)
-    upgrade_to_head(engine)
-    generate_demo(engine, size="demo", seed=42, as_of=AS_OF)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
     if engine.dialect.name != "postgresql":
