@@ -116,3 +116,12 @@ def test_logout_revokes_the_session_epoch(demo_engine):
     assert is_session_current(demo_engine, user_id, epoch)
     logout_everywhere(demo_engine, user_id)
     assert not is_session_current(demo_engine, user_id, epoch)
+
+
+def test_no_secret_reaches_the_page(app, monkeypatch):
+    import os
+
+    login(app, "admin", DEMO_PASSWORDS["admin"])
+    key = os.environ["WARROOM_COOKIE_KEY"]
+    texts = [e.value for e in app.markdown] + [e.value for e in app.caption] + [m.value for m in app.metric]
+    assert all(key not in str(text) and DEMO_PASSWORDS["admin"] not in str(text) for text in texts)
