@@ -57,6 +57,8 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
         return AuthResult(ok=False, message=WRONG_CREDENTIALS)
     if too_long:
         return AuthResult(ok=False, message=PASSWORD_TOO_LONG)
+    if "\x00" in username or "\x00" in password:
+        return AuthResult(ok=False, message=WRONG_CREDENTIALS)  # no account has one; PostgreSQL rejects NUL
     key = username.strip().lower()
     with session_factory(engine)() as session:
         user = session.scalars(select(User).where(func.lower(User.username) == key).order_by(User.id)).first()

@@ -275,3 +275,11 @@ def test_teams_create_and_rename(engine, world):
     team = users.rename_team(engine, world.admin, team_id=team.id, name="Nordics")
     assert team.name == "Nordics"
     assert [e["field"] for e in history(engine, "team", team.id)] == ["name", "created"]
+
+
+def test_a_nul_character_is_a_wrong_login_not_a_database_error(engine):
+    from crm_core.auth import WRONG_CREDENTIALS, authenticate
+
+    for username, password in (("\x00", "x"), ("admin\x00", "pw"), ("admin", "p\x00w")):
+        result = authenticate(engine, username, password)
+        assert not result.ok and result.message == WRONG_CREDENTIALS
