@@ -92,12 +92,9 @@ def deal_list() -> None:
         ["deal_id", "name", "account", "owner", "amount", "stage", "expected_close_date", "touched", "flag"]
     ]
     st.caption(forms.showing(page.total, offset, len(rows), "deals"))
-    event = st.dataframe(
+    LINK.pick_from(
         shown,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
+        "deal_id",
         key="deals_table",
         column_config={
             "deal_id": st.column_config.NumberColumn("#", format="%d", width="small"),
@@ -111,10 +108,6 @@ def deal_list() -> None:
             "flag": st.column_config.TextColumn("", help="No activity for more than 14 days", width="small"),
         },
     )
-    selected = event.selection.rows if event is not None else []
-    if selected:
-        LINK.open(int(shown.iloc[selected[0]]["deal_id"]))
-        st.rerun()
 
 
 # -- record view ---------------------------------------------------------------------------------

@@ -188,12 +188,9 @@ def lead_list() -> None:
         columns.remove("owner")
     shown = rows[columns]
     st.caption(forms.showing(page.total, offset, len(rows), "leads") + " Select a row to open the lead.")
-    event = st.dataframe(
+    LINK.pick_from(
         shown,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
+        "lead_id",
         key="leads_table",
         column_config={
             "lead_id": st.column_config.NumberColumn("#", format="%d", width="small"),
@@ -207,10 +204,6 @@ def lead_list() -> None:
             "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD"),
         },
     )
-    selected = event.selection.rows if event is not None else []
-    if selected:
-        LINK.open(int(shown.iloc[selected[0]]["lead_id"]))
-        st.rerun()
 
 
 # -- record view ---------------------------------------------------------------------------------

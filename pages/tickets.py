@@ -209,12 +209,9 @@ def ticket_list() -> None:
         ]
     ]
     st.caption(forms.showing(page.total, offset, len(rows), "tickets") + " Select a row to open the ticket.")
-    event = st.dataframe(
+    LINK.pick_from(
         shown,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
+        "ticket_id",
         key="tickets_table",
         column_config={
             "ticket_id": st.column_config.NumberColumn("#", format="%d", width="small"),
@@ -228,10 +225,6 @@ def ticket_list() -> None:
             "sla": st.column_config.TextColumn("SLA", width="small"),
         },
     )
-    selected = event.selection.rows if event is not None else []
-    if selected:
-        LINK.open(int(shown.iloc[selected[0]]["ticket_id"]))
-        st.rerun()
 
 
 # -- record view ---------------------------------------------------------------------------------

@@ -32,6 +32,22 @@ class RecordParam:
     def close(self) -> None:
         st.query_params.pop(self.name, None)
 
+    def pick_from(self, shown, id_column: str, *, key: str, column_config: dict) -> None:
+        """Draw `shown` as a table; selecting a row opens that record."""
+        event = st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            on_select="rerun",
+            selection_mode="single-row",
+            key=key,
+            column_config=column_config,
+        )
+        selected = event.selection.rows if event is not None else []
+        if selected:
+            self.open(int(shown.iloc[selected[0]][id_column]))
+            st.rerun()
+
     def back_button(self, label: str) -> None:
         """A button back to the list (closes the record)."""
         if st.button(label, icon=":material/arrow_back:", key=f"{self.name}_back", type="tertiary"):
