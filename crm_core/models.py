@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -94,6 +96,9 @@ class Product(Base):
     list_price: Mapped[Decimal | None]
 
 
+CUSTOMER_ROLLUP_COLUMNS = ("first_won_at", "second_won_at", "churned_at", "won_cents", "tier")
+
+
 class Account(Base):
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,11 +110,16 @@ class Account(Base):
     created_at: Mapped[datetime | None]
     churned_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
+    # Customer rollups over the account's won deals, kept by `crm_core.rollups`.
+    first_won_at: Mapped[datetime | None]
+    second_won_at: Mapped[datetime | None]
+    won_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index(None, "owner_id", "region", "id"),
-        Index(None, "region", "owner_id", "id"),
+        Index(None, "owner_id", "region", "id", *CUSTOMER_ROLLUP_COLUMNS),
+        Index(None, "region", "owner_id", "id", *CUSTOMER_ROLLUP_COLUMNS),
+        Index(None, "first_won_at", "churned_at", "second_won_at", "won_cents", "tier"),
         Index(None, "churned_at"),
         Index(None, "last_activity_at"),
     )
@@ -171,6 +181,11 @@ class Opportunity(Base):
     lost_reason: Mapped[str | None] = mapped_column(String(200))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", deferrable=True, initially="DEFERRED"))
     last_activity_at: Mapped[datetime | None]
+    # The latest stage_history row (to_stage, changed_at) and the funnel's furthest stage order,
+    # kept by `crm_core.rollups`.
+    history_to_stage: Mapped[str | None] = mapped_column(String(20))
+    history_changed_at: Mapped[datetime | None]
+    furthest_stage_order: Mapped[int | None] = mapped_column(SmallInteger)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -187,9 +202,12 @@ class Opportunity(Base):
             "account_id",
             "last_activity_at",
             "lost_reason",
+            "history_changed_at",
+            "history_to_stage",
+            "furthest_stage_order",
         ),
         Index(None, "closed_at", "owner_id", "stage"),
-        Index(None, "created_at", "owner_id", "stage", "product_id", "account_id"),
+        Index(None, "created_at", "owner_id", "stage", "product_id", "account_id", "furthest_stage_order"),
         Index(
             None,
             "owner_id",
@@ -200,6 +218,9 @@ class Opportunity(Base):
             "product_id",
             "account_id",
             "last_activity_at",
+            "history_changed_at",
+            "history_to_stage",
+            "furthest_stage_order",
         ),
         Index(None, "account_id", "stage", "closed_at", "amount"),
         Index(None, "product_id", "stage"),

@@ -10,6 +10,7 @@ from pages.components.filters import sidebar_filters
 from pages.components.kpi import kpi_grid
 from pages.components.session import current_actor, scope_for
 from pages.components.tables import record_table
+from queries.health import bands_of
 
 KPI_IDS = (
     "active_customers",
@@ -29,7 +30,8 @@ st.caption(f"{view.label} · health as of the end of the period (product line do
 kpis = run("queries.registry.kpis_with_delta", view.period, view.filters, ids=KPI_IDS)
 kpi_grid(KPI_IDS, kpis, columns=3)
 
-bands = run("queries.health.health_bands", view.period, view.filters)
+tiers = run("queries.health.health_by_tier", view.period, view.filters)
+bands = bands_of(tiers)  # one health pass feeds both the bands and the tiers
 left, right = st.columns([2, 3])
 with left:
     st.subheader(
@@ -91,7 +93,6 @@ with c2:
         st.plotly_chart(styled(fig), key="nps")
 
 st.subheader("Tiers", help="Active customers at the end of the period by account tier and health band.")
-tiers = run("queries.health.health_by_tier", view.period, view.filters)
 if tiers["customers"].sum() == 0:
     st.info("No active customer at the end of this period.")
 else:

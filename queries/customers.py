@@ -4,8 +4,9 @@ Spec ("Customers"): a customer as of T is an account with ≥ 1 won opportunity 
 The account is the unit the filters act on (owner in U, region); all its won deals count,
 whoever owns them, and product_line does not act on customers or NPS.
 
-One scan of the won deals closed before max(T, end of P), grouped by account and joined to the
-kept accounts, gives every customer metric except `churned_customers` (a range on churned_at).
+The customer metrics read the accounts' rollups of their won deals (`first_won_at`,
+`second_won_at`, `won_cents`, kept by `crm_core.rollups` on every write), so one pass over the
+kept accounts answers them for any T; `churned_customers` is a range on churned_at.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Subquery, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Subquery, func, or_, select
 
+from crm_core.dialect import cents, month_key, no_index
 from crm_core.models import Account, NpsResponse, Opportunity
-from queries.dialect import cents, month_key, no_index
 from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope
 from queries.sales import months_of
 from queries.values import as_int, money, month_first, ratio, table
@@ -60,62 +61,24 @@ def won_by_account_at(moments: list[datetime], bound: datetime) -> Subquery:
     )
 
 
-def won_per_kept_account(moments: list[datetime], bound: datetime, filters: Filters) -> Subquery:
-    """Per account kept by the filters that has a win before `bound`: id, churned_at, and for
-    each moment T_i n_i/c_i (won deals and cents closed before T_i; suffix '' for the first),
-    plus first_won (the earliest won closed_at).
-
-    Driven by the accounts (a filter keeps few of them) with one seek of the (account_id, stage,
-    closed_at, amount) index per account; the deal conditions are `no_index` so that SQLite does
-    not range the stage-led index over every win and sort them by account instead.
-    """
-    # One account per group: max(churned_at) is the account's (grouping by the deal's account_id
-    # lets SQLite read the deal index in account order when nothing filters the accounts).
-    columns: list[Any] = [OPP.c.account_id, func.max(ACCOUNTS.c.churned_at).label("churned_at")]
-    for i, moment in enumerate(moments):
-        before = OPP.c.closed_at < moment
-        suffix = "" if i == 0 else str(i)
-        columns += [
-            func.count().filter(before).label(f"n{suffix}"),
-            func.sum(cents(OPP.c.amount)).filter(before).label(f"c{suffix}"),
-        ]
-    deals = and_(
-        OPP.c.account_id == ACCOUNTS.c.id, no_index(OPP.c.stage) == "won", no_index(OPP.c.closed_at) < bound
-    )
-    return (
-        select(*columns, func.min(OPP.c.closed_at).label("first_won"))
-        .select_from(ACCOUNTS.join(OPP, deals))
-        .where(*account_scope(ACCOUNTS, filters))
-        .group_by(OPP.c.account_id)
-        .subquery("won")
-    )
-
-
 def first_wins_in(period: Period, filters: Filters = NO_FILTERS) -> Subquery:
-    """Per account whose first won deal closed in P: account_id, first_won (its closed_at).
-
-    Reads only the deals won in P and checks each account for an earlier win with one seek of
-    the (account_id, stage, closed_at) index, instead of scanning every won deal ever.
-    """
-    earlier = OPP.alias("earlier")
-    won_before = (
-        select(earlier.c.id)
-        .where(
-            earlier.c.account_id == OPP.c.account_id,
-            earlier.c.stage == "won",
-            earlier.c.closed_at < period.start_ts,
-        )
-        .exists()
+    """Per account kept by the filters whose first won deal closed in P: account_id, first_won
+    (its closed_at), from the `first_won_at` rollup (a range of its index)."""
+    return (
+        select(ACCOUNTS.c.id.label("account_id"), ACCOUNTS.c.first_won_at.label("first_won"))
+        .where(*period.contains(ACCOUNTS.c.first_won_at), *account_scope(ACCOUNTS, filters))
+        .subquery("first_wins")
     )
-    # With filters on accounts, only the kept accounts' deals are read (else every account of a
-    # quarter's wins is checked for an earlier win, then mostly dropped by the join).
+
+
+def _won_cents_since(moment: datetime, filters: Filters) -> Any:
+    """Σ cents of the won deals closed at or after T of the accounts the filters keep."""
     kept = account_scope(ACCOUNTS, filters)
     of_kept = [OPP.c.account_id.in_(select(ACCOUNTS.c.id).where(*kept))] if kept else []
     return (
-        select(OPP.c.account_id, func.min(OPP.c.closed_at).label("first_won"))
-        .where(OPP.c.stage == "won", *period.contains(OPP.c.closed_at), *of_kept, ~won_before)
-        .group_by(OPP.c.account_id)
-        .subquery("first_wins")
+        select(func.coalesce(func.sum(cents(OPP.c.amount)), 0))
+        .where(OPP.c.stage == "won", OPP.c.closed_at >= moment, *of_kept)
+        .scalar_subquery()
     )
 
 
@@ -139,43 +102,40 @@ def customer_summaries(
     engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
 ) -> list[dict[str, Any]]:
     """`customer_summary` for several (period, as_of) pairs — a period and the previous one for
-    the KPI deltas — from one pass over the won deals and one over churned accounts."""
-    moments = [period.as_of(as_of) for period, as_of in periods]
-    bound = max(max(at, period.end_ts) for (period, _), at in zip(periods, moments, strict=True))
-    won = won_per_kept_account(moments, bound, filters)
-    first, churned_at = won.c.first_won, won.c.churned_at
+    the KPI deltas — in one pass over the kept customers' rollups (`crm_core.rollups`).
 
-    def alive(moment: datetime) -> ColumnElement[bool]:
-        return or_(churned_at.is_(None), churned_at >= moment)
-
-    items: list[Any] = []
-    for i, ((period, _), at) in enumerate(zip(periods, moments, strict=True)):
-        n, c = won.c[f"n{i or ''}"], won.c[f"c{i or ''}"]
+    A customer as of T has `first_won_at < T`, a repeat one `second_won_at < T`; the won amount
+    before T is the customers' `won_cents` less the wins closed at or after T (a short range of
+    the won-deal index), so no T needs the won deals grouped by account.
+    """
+    first, second = ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at
+    items: list[Any] = [func.sum(ACCOUNTS.c.won_cents)]
+    for period, as_of in periods:
+        at = period.as_of(as_of)
         items += [
-            func.count().filter(n > 0),
-            func.count().filter(n > 0, alive(at)),
-            func.count().filter(n >= 2),
-            func.sum(c),
-            func.count().filter(first >= period.start_ts, first < period.end_ts),
-            func.count().filter(first < period.start_ts, alive(period.start_ts)),
+            func.count().filter(first < at),
+            func.count().filter(first < at, not_churned_at(at)),
+            func.count().filter(second < at),
+            _won_cents_since(at, filters),
+            func.count().filter(*period.contains(first)),
+            func.count().filter(first < period.start_ts, not_churned_at(period.start_ts)),
         ]
-    stmt = select(*items).select_from(won)
-    first_day = min(period.start_ts for period, _ in periods)
-    last_day = max(period.end_ts for period, _ in periods)
-    churned = select(
+    stmt = select(*items).where(first.is_not(None), *account_scope(ACCOUNTS, filters))
+    churn_stmt = select(
         *[func.count().filter(*period.contains(ACCOUNTS.c.churned_at)) for period, _ in periods]
     ).where(
-        ACCOUNTS.c.churned_at >= first_day,
-        ACCOUNTS.c.churned_at < last_day,
+        ACCOUNTS.c.churned_at >= min(period.start_ts for period, _ in periods),
+        ACCOUNTS.c.churned_at < max(period.end_ts for period, _ in periods),
         *account_scope(ACCOUNTS, filters),
     )
     with engine.connect() as conn:
-        row = conn.execute(stmt).one()
-        churned_counts = [as_int(v) for v in conn.execute(churned).one()]
+        total_cents, *row = conn.execute(stmt).one()
+        churned_counts = [as_int(v) for v in conn.execute(churn_stmt).one()]
     out = []
     for i, churned_count in enumerate(churned_counts):
-        customers, active, repeat, lifetime_cents, new, active_at_start = row[6 * i : 6 * i + 6]
+        customers, active, repeat, cents_since, new, active_at_start = row[6 * i : 6 * i + 6]
         customers = as_int(customers)
+        lifetime_cents = as_int(total_cents) - as_int(cents_since)
         out.append(
             {
                 "active_customers": as_int(active),
@@ -328,16 +288,5 @@ def nps_trend(
 
 
 def customer_rows_filter(at: datetime) -> list[ColumnElement[bool]]:
-    """Conditions on ACCOUNTS for 'active customer as of T' (used by health and drill-downs).
-
-    `churned_at` is wrapped in `no_index`: almost every account passes that test, and reading
-    the accounts in order keeps the per-account EXISTS seeks local (measured 6x faster than
-    SQLite's multi-index OR on churned_at).
-    """
-    has_won = (
-        select(OPP.c.id)
-        .where(OPP.c.account_id == ACCOUNTS.c.id, OPP.c.stage == "won", OPP.c.closed_at < at)
-        .exists()
-    )
-    churned_at = no_index(ACCOUNTS.c.churned_at)
-    return [has_won, or_(churned_at.is_(None), churned_at >= at)]
+    """Conditions on ACCOUNTS for 'active customer as of T' (used by health and drill-downs)."""
+    return [ACCOUNTS.c.first_won_at < at, not_churned_at(at)]

@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, FromClause, Select, select
 
+from crm_core.dialect import no_index
 from crm_core.models import Account, Product, User
-from queries.dialect import no_index
 
 _USERS = User.__table__
 _ACCOUNTS = Account.__table__

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, case, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
-from crm_core.enums import OPEN_STAGES, STAGE_ORDER
+from crm_core import rollups
+from crm_core.enums import STAGE_ORDER
 from crm_core.models import Opportunity, StageHistory
-from queries.dialect import greatest
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope
 from queries.pipeline import deal_columns, deal_from
 from queries.values import as_int, clamp_limit, frame, ratio, table
@@ -27,21 +27,12 @@ OPP = Opportunity.__table__
 HISTORY = StageHistory.__table__
 
 FUNNEL_STAGES = tuple(sorted(STAGE_ORDER, key=STAGE_ORDER.__getitem__))
-OPEN_ORDER = {stage: STAGE_ORDER[stage] for stage in OPEN_STAGES}
 
 
 def furthest_stage_order() -> ColumnElement[int]:
-    """The order (1..5) of the furthest stage of each OPP row (see the module docstring)."""
-    in_history = (
-        select(func.max(case(OPEN_ORDER, value=HISTORY.c.to_stage, else_=0)))
-        .where(HISTORY.c.opportunity_id == OPP.c.id)
-        .scalar_subquery()
-    )
-    current_open = case(OPEN_ORDER, value=OPP.c.stage, else_=0)
-    return case(
-        (OPP.c.stage == "won", STAGE_ORDER["won"]),
-        else_=greatest(STAGE_ORDER["prospecting"], func.coalesce(in_history, 0), current_open),
-    )
+    """The order (1..5) of the furthest stage of each OPP row (see the module docstring): the
+    `furthest_stage_order` rollup, computed from the history where it is missing."""
+    return func.coalesce(OPP.c.furthest_stage_order, rollups.furthest_stage_order())
 
 
 def cohort(period: Period, filters: Filters) -> list[ColumnElement[bool]]:

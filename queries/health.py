@@ -36,10 +36,10 @@ from sqlalchemy import (
     union_all,
 )
 
+from crm_core.dialect import greatest, least, seconds_between
 from crm_core.enums import RESOLUTION_SLA_HOURS, TIERS
 from crm_core.models import Account, Activity, NpsResponse, Ticket, User, UTCDateTime
 from queries.customers import customer_rows_filter
-from queries.dialect import greatest, least, seconds_between
 from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope
 from queries.values import as_int, clamp_limit, table
 
@@ -295,6 +295,11 @@ def health_by_tier(
     frame = pd.DataFrame(rows, columns=["tier", *BANDS])
     frame["customers"] = frame[list(BANDS)].sum(axis=1)
     return frame
+
+
+def bands_of(by_tier: pd.DataFrame) -> dict[str, int]:
+    """`health_bands` from a `health_by_tier` frame: every active customer has one tier row."""
+    return {band: int(by_tier[band].sum()) for band in BANDS}
 
 
 def _reasons(row: dict[str, Any], at: datetime) -> list[str]:

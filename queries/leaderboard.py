@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, null, select
 
+from crm_core.dialect import cents
 from crm_core.models import Activity, Team, User
-from queries.dialect import cents
 from queries.filters import NO_FILTERS, Filters, Period, activity_scope, in_users
 from queries.pipeline import open_deals_select
 from queries.sales import (

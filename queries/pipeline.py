@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Engine,
+    and_,
     case,
     exists,
     func,
@@ -27,9 +28,9 @@ from sqlalchemy import (
     union_all,
 )
 
+from crm_core.dialect import cents, no_index
 from crm_core.enums import CLOSED_STAGES, OPEN_STAGES, STAGE_PROBABILITY
 from crm_core.models import Account, Activity, Opportunity, Product, StageHistory, User, UTCDateTime
-from queries.dialect import cents, no_index
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope
 from queries.values import as_int, clamp_limit, frame, money
 
@@ -89,7 +90,13 @@ def open_deals_select(
 
 
 def stage_as_of(as_of: datetime) -> ColumnElement[str]:
-    """The stage of each OPP row as of T (see the module docstring)."""
+    """The stage of each OPP row as of T (see the module docstring).
+
+    When the deal's latest history row (the `history_*` rollups) is before T, it is the answer;
+    a deal whose rollups are kept (`furthest_stage_order` set) and show no history is in its
+    current stage. Only deals whose stage changed at or after T (or without rollups) seek their
+    history.
+    """
     latest = (
         select(HISTORY.c.to_stage)
         .where(HISTORY.c.opportunity_id == OPP.c.id, HISTORY.c.changed_at < as_of)
@@ -98,7 +105,13 @@ def stage_as_of(as_of: datetime) -> ColumnElement[str]:
         .scalar_subquery()
     )
     has_history = exists().where(HISTORY.c.opportunity_id == OPP.c.id)
-    return func.coalesce(latest, case((has_history, literal("prospecting")), else_=OPP.c.stage))
+    sought = func.coalesce(latest, case((has_history, literal("prospecting")), else_=OPP.c.stage))
+    no_history = and_(OPP.c.furthest_stage_order.is_not(None), OPP.c.history_changed_at.is_(None))
+    return case(
+        (OPP.c.history_changed_at < as_of, OPP.c.history_to_stage),
+        (no_history, OPP.c.stage),
+        else_=sought,
+    )
 
 
 def probability_percent(stage: ColumnElement[str]) -> ColumnElement[int]:

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
+from crm_core.dialect import cents, month_key, seconds_between
 from crm_core.enums import CLOSED_STAGES
 from crm_core.models import Opportunity, Payment, Target
-from queries.dialect import cents, month_key, seconds_between
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope, target_scope
 from queries.values import as_float, as_int, money, month_first, ratio, table
 

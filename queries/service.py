@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, and_, case, func, literal, or_, select
 
+from crm_core.dialect import month_key, no_index, seconds_between
 from crm_core.enums import FIRST_RESPONSE_SLA_HOURS, RESOLUTION_SLA_HOURS, TICKET_PRIORITIES
 from crm_core.models import Account, Ticket, UTCDateTime
-from queries.dialect import month_key, no_index, seconds_between
 from queries.filters import NO_FILTERS, Filters, Period, account_child_scope
 from queries.sales import months_of
 from queries.values import as_float, as_int, clamp_limit, frame, month_first, ratio, table

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from crm_core import rollups
 from crm_core.models import Account, Activity, Lead, Opportunity
 from seed.bundle_errors import BundleError, Problem
 from seed.bundle_read import ParsedRow, read_file
@@ -214,8 +215,9 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
 def _insert_all(conn: Connection, parsed: Parsed, directory: Path) -> dict[str, int]:
     """Bulk Core inserts (executemany) in spec order; then deferred checks and id sequences."""
     counts: dict[str, int] = {}
+    written: dict[str, list[dict[str, Any]]] = {}
     for spec in INSERT_ORDER:
-        rows = [_db_row(spec, row) for row in parsed.get(spec.name, [])]
+        rows = written[spec.table_name] = [_db_row(spec, row) for row in parsed.get(spec.name, [])]
         if rows:
             try:
                 conn.execute(insert(spec.table), rows)
@@ -224,6 +226,7 @@ def _insert_all(conn: Connection, parsed: Parsed, directory: Path) -> dict[str, 
         counts[spec.table_name] = len(rows)
     if counts.get("activities"):
         _refresh_last_activity(conn)
+    _refresh_rollups(conn, written)
     if conn.dialect.name == "postgresql":
         # Surface violations of the deferred leads<->opportunities keys here, not at COMMIT.
         conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
@@ -240,6 +243,15 @@ def _refresh_last_activity(conn: Connection) -> None:
         latest = select(func.max(activities.c.occurred_at)).where(fk == table.c.id).scalar_subquery()
         touched = select(fk).where(fk.is_not(None))
         conn.execute(update(table).where(table.c.id.in_(touched)).values(last_activity_at=latest))
+
+
+def _refresh_rollups(conn: Connection, written: dict[str, list[dict[str, Any]]]) -> None:
+    """The deal and account rollups (`crm_core.rollups`) of every deal and account the bundle
+    wrote to, as the services keep them on each write."""
+    deals = written.get("opportunities", [])
+    deal_ids = {row["id"] for row in deals} | {row["opportunity_id"] for row in written.get("stage_history", [])}
+    rollups.refresh_opportunities(conn, deal_ids)
+    rollups.refresh_accounts(conn, {row["account_id"] for row in deals})
 
 
 def _db_row(spec: FileSpec, row: ParsedRow) -> dict[str, Any]:

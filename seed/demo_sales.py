@@ -22,6 +22,7 @@ import numpy as np
 from seed.demo_common import (
     DAY,
     NO_TIME,
+    Column,
     SizeSpec,
     Table,
     Window,
@@ -391,9 +392,49 @@ def customer_dates(accounts: Accounts, opp: Opportunities) -> tuple[np.ndarray, 
     return np.where(first_won == big, NO_TIME, first_won), last_close, has_open
 
 
-def accounts_table(accounts: Accounts, people: People, last_activity: np.ndarray) -> Table:
+def won_rollups(accounts: Accounts, opp: Opportunities) -> dict[str, np.ndarray]:
+    """Per account (in account index order): first_won_at, second_won_at and won_cents, as
+    `crm_core.rollups` defines them."""
+    n = len(accounts)
+    won = np.flatnonzero(opp.won)
+    order = won[np.lexsort((opp.closed_at[won], opp.account[won]))]
+    account = opp.account[order]
+    rank = np.arange(len(order)) - np.searchsorted(account, account)
+    first, second = np.full(n, NO_TIME), np.full(n, NO_TIME)
+    first[account[rank == 0]] = opp.closed_at[order[rank == 0]]
+    second[account[rank == 1]] = opp.closed_at[order[rank == 1]]
+    won_cents = np.zeros(n, dtype=np.int64)
+    np.add.at(won_cents, account, opp.amount[order].astype(np.int64))
+    return {"first_won_at": first, "second_won_at": second, "won_cents": won_cents}
+
+
+def history_rollups(opp: Opportunities) -> dict[str, Column]:
+    """Per deal: its latest stage_history row (to_stage, changed_at) and the funnel's furthest
+    stage order, as `crm_core.rollups` defines them. History rows are grouped by deal and in time
+    order (`stage_changes`), so a deal's latest row is its last."""
+    changes, n = opp.changes, len(opp)
+    last = np.full(n, -1)
+    np.maximum.at(last, changes["opp"], np.arange(len(changes["opp"])))
+    has = last >= 0
+    stage_names = np.array([*STAGE_CODES, None], dtype=object)
+    to_stage = np.where(has, changes["to"][last], len(STAGE_CODES))
+    changed_at = np.where(has, changes["at"][last], NO_TIME)
+    open_orders = np.where(changes["to"] <= N, changes["to"] + 1, 0)
+    furthest = np.ones(n, dtype=np.int64)
+    np.maximum.at(furthest, changes["opp"], open_orders)
+    furthest = np.maximum(furthest, np.where(opp.stage <= N, opp.stage + 1, 0))
+    furthest = np.where(opp.stage == W, W + 1, furthest)
+    return {
+        "history_to_stage": texts(stage_names[to_stage]),
+        "history_changed_at": times(changed_at),
+        "furthest_stage_order": ints(furthest),
+    }
+
+
+def accounts_table(accounts: Accounts, people: People, last_activity: np.ndarray, opp: Opportunities) -> Table:
     """`last_activity` is indexed by account id - 1."""
     order = np.argsort(accounts.ids)
+    rollups = won_rollups(accounts, opp)
     return Table(
         "accounts",
         {
@@ -406,6 +447,9 @@ def accounts_table(accounts: Accounts, people: People, last_activity: np.ndarray
             "created_at": times(accounts.created_at[order]),
             "churned_at": times(accounts.churned_at[order]),
             "last_activity_at": times(last_activity),
+            "first_won_at": times(rollups["first_won_at"][order]),
+            "second_won_at": times(rollups["second_won_at"][order]),
+            "won_cents": ints(rollups["won_cents"][order]),
         },
     )
 
@@ -443,6 +487,7 @@ def opportunities_table(
             "lost_reason": texts(opp.lost_reason),
             "lead_id": refs(lead_ids),
             "last_activity_at": times(last_activity),
+            **history_rollups(opp),
         },
     )
 

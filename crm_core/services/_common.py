@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm_core import audit
+from crm_core import audit  # rollups: registers the flush listener that keeps them
 from crm_core.actor import Actor
 from crm_core.db import session_factory, transaction
 from crm_core.errors import NotFound, StaleRecord, ValidationFailed

@@ -1,6 +1,6 @@
 from sqlalchemy import inspect
 
-from crm_core.db import make_engine
+from crm_core.db import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES, make_engine
 from crm_core.models import Base
 from crm_core.schema import current_revision, head_revision, upgrade_to_head
 
@@ -29,12 +29,14 @@ def test_models_and_migrations_agree(engine):
     assert diffs == []
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path):
+def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_mmap_and_cache(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == SQLITE_MMAP_BYTES
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
     engine.dispose()
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import literal, select
 
+from crm_core.dialect import cents, greatest, least, month_key, no_index, seconds_between
 from crm_core.models import UTCDateTime
-from queries.dialect import cents, greatest, least, month_key, no_index, seconds_between
 
 
 def _ts(value: datetime):

@@ -1,0 +1,150 @@
+"""Denormalised rollups that let the dashboards answer from one index instead of a seek per row.
+
+On each opportunity:
+- `history_to_stage`, `history_changed_at`: its latest stage_history row (by changed_at, then id),
+  NULL without history. For any T after `history_changed_at` that row is the stage as of T, so
+  the weighted pipeline seeks stage_history only for deals whose stage changed at or after T.
+- `furthest_stage_order`: the funnel's furthest stage (metrics.md "Funnel"): the highest order
+  among prospecting, every open stage in the history, the current stage when open, and won when
+  won now. It depends on no T.
+
+On each account (the won deals of the account, whoever owns them):
+- `first_won_at`, `second_won_at`: closed_at of its first and second won deal (NULL when fewer);
+  a customer as of T has `first_won_at < T`, a repeat customer `second_won_at < T`.
+- `won_cents`: Σ amount of its won deals, in cents.
+
+Kept in the writer's transaction: an ORM flush that touches opportunities or stage history
+refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
+call `refresh_opportunities` / `refresh_accounts` for the ids they wrote. The demo seed computes
+the same values in numpy; tests compare every path with these SQL definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, case, event, func, inspect, select, update
+from sqlalchemy.orm import Session
+
+from crm_core.dialect import cents, greatest
+from crm_core.enums import OPEN_STAGES, STAGE_ORDER
+from crm_core.models import Account, Opportunity, StageHistory
+
+OPP = Opportunity.__table__
+HISTORY = StageHistory.__table__
+ACCOUNTS = Account.__table__
+
+OPEN_ORDER = {stage: STAGE_ORDER[stage] for stage in OPEN_STAGES}
+CHUNK = 500
+
+
+def furthest_stage_order(opp: Any = OPP, history: Any = HISTORY) -> ColumnElement[int]:
+    """The funnel's furthest stage order (1..5) of each `opp` row, computed from its history."""
+    in_history = (
+        select(func.max(case(OPEN_ORDER, value=history.c.to_stage, else_=0)))
+        .where(history.c.opportunity_id == opp.c.id)
+        .scalar_subquery()
+    )
+    current_open = case(OPEN_ORDER, value=opp.c.stage, else_=0)
+    return case(
+        (opp.c.stage == "won", STAGE_ORDER["won"]),
+        else_=greatest(STAGE_ORDER["prospecting"], func.coalesce(in_history, 0), current_open),
+    )
+
+
+def _latest_history(column: Any) -> Any:
+    return (
+        select(column)
+        .where(HISTORY.c.opportunity_id == OPP.c.id)
+        .order_by(HISTORY.c.changed_at.desc(), HISTORY.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def opportunity_rollups() -> dict[str, ColumnElement[Any]]:
+    """Column → its definition, correlated to the OPP row being updated."""
+    return {
+        "history_to_stage": _latest_history(HISTORY.c.to_stage),
+        "history_changed_at": _latest_history(HISTORY.c.changed_at),
+        "furthest_stage_order": furthest_stage_order(),
+    }
+
+
+def _won_of_account() -> list[ColumnElement[bool]]:
+    return [OPP.c.account_id == ACCOUNTS.c.id, OPP.c.stage == "won"]
+
+
+def _nth_win(offset: int) -> Any:
+    return (
+        select(OPP.c.closed_at)
+        .where(*_won_of_account())
+        .order_by(OPP.c.closed_at)
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+def account_rollups() -> dict[str, ColumnElement[Any]]:
+    """Column → its definition, correlated to the ACCOUNTS row being updated."""
+    won_cents = select(func.coalesce(func.sum(cents(OPP.c.amount)), 0)).where(*_won_of_account())
+    return {"first_won_at": _nth_win(0), "second_won_at": _nth_win(1), "won_cents": won_cents.scalar_subquery()}
+
+
+def _chunks(ids: Iterable[int] | None) -> Iterator[list[int] | None]:
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
+
+
+def refresh_opportunities(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
+    """Recompute the opportunity rollups of `ids` (every opportunity when None)."""
+    for chunk in _chunks(ids):
+        stmt = update(OPP).values(opportunity_rollups())
+        conn.execute(stmt if chunk is None else stmt.where(OPP.c.id.in_(chunk)))
+
+
+def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
+    """Recompute the customer rollups of accounts `ids` (every account when None)."""
+    for chunk in _chunks(ids):
+        stmt = update(ACCOUNTS).values(account_rollups())
+        conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
+
+
+ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
+
+
+def _touched(session: Session) -> tuple[set[int], set[int]]:
+    """(opportunity ids, account ids) whose rollups the flush that just ran may have changed.
+
+    Called after the flush (ids are assigned) while `new`/`dirty`/`deleted` and the attribute
+    histories still describe what it wrote."""
+    deals: set[int] = set()
+    accounts: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, StageHistory):
+            deals.add(obj.opportunity_id)
+        elif isinstance(obj, Opportunity):
+            state = inspect(obj)
+            changed = [state.attrs[name].history for name in ROLLUP_INPUTS]
+            if obj in session.dirty and not any(h.has_changes() for h in changed):
+                continue
+            deals.add(obj.id)
+            account = state.attrs.account_id.history
+            accounts.update(a for a in (*account.unchanged, *account.added, *account.deleted) if a is not None)
+    return deals, accounts
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_touched(session: Session, _context: Any) -> None:
+    deals, accounts = _touched(session)
+    conn = session.connection()
+    if deals:
+        refresh_opportunities(conn, deals)
+    if accounts:
+        refresh_accounts(conn, accounts)

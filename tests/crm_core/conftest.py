@@ -1,0 +1,3 @@
+"""Fixtures shared with the query tests: hand-made bundle scenarios."""
+
+from tests.queries.conftest import scenario  # noqa: F401

@@ -1,0 +1,138 @@
+"""The rollups of `crm_core.rollups` stay equal to their SQL definitions on every write path:
+services (ORM flush listener), bundle loads, the demo seed (numpy) and the migration backfill."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, select
+
+from crm_core import rollups
+from crm_core.db import make_engine
+from crm_core.models import Account, Opportunity
+from crm_core.schema import alembic_config
+from crm_core.services import deals
+from tests.conftest import seeded_demo_url
+from tests.crm_core.factories import build_world, make_account, make_deal
+
+OPP = Opportunity.__table__
+ACCOUNTS = Account.__table__
+DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest_stage_order)
+ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
+
+
+def stored(engine: Engine) -> tuple[list, list]:
+    with engine.connect() as conn:
+        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS).order_by(OPP.c.id)).all()
+        account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
+    return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows]
+
+
+def recomputed(engine: Engine) -> tuple[list, list]:
+    """The rollups recomputed from scratch, in a transaction that is rolled back."""
+    with engine.connect() as conn:
+        rollups.refresh_opportunities(conn)
+        rollups.refresh_accounts(conn)
+        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS).order_by(OPP.c.id)).all()
+        account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
+        conn.rollback()
+    return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows]
+
+
+def deal_rollup(engine: Engine, deal_id: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*DEAL_COLUMNS).where(OPP.c.id == deal_id)).one())
+
+
+def account_rollup(engine: Engine, account_id: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*ACCOUNT_COLUMNS).where(ACCOUNTS.c.id == account_id)).one())
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory):
+    with seeded_demo_url(tmp_path_factory, "rollups", date(2026, 11, 22)) as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
+    deals_seeded, accounts_seeded = stored(demo_engine)
+    assert (deals_seeded, accounts_seeded) == recomputed(demo_engine)
+    assert sum(1 for r in deals_seeded if r[1] is not None) > 1000  # deals with history
+    assert {r[3] for r in deals_seeded} == {1, 2, 3, 4, 5}
+    assert sum(1 for r in accounts_seeded if r[2] is not None) > 50  # repeat customers
+    assert sum(1 for r in accounts_seeded if r[1] is None and r[3] == 0) > 0  # prospects
+
+
+def test_services_keep_the_rollups_through_a_deal_lifecycle(engine):
+    world = build_world(engine)
+    rep = world.rep_a
+    account_id = make_account(engine, rep.user_id)
+    deal_id = make_deal(engine, rep.user_id, account_id, amount=1000)
+    assert deal_rollup(engine, deal_id) == (None, None, 1)
+    assert account_rollup(engine, account_id) == (None, None, 0)
+
+    deal = deals.move_stage(engine, rep, deal_id=deal_id, expected_version=1, to_stage="proposal")
+    assert deal_rollup(engine, deal_id)[::2] == ("proposal", 3)
+    deal = deals.move_stage(
+        engine, rep, deal_id=deal_id, expected_version=deal.version, to_stage="qualification"
+    )
+    assert deal_rollup(engine, deal_id)[::2] == ("qualification", 3)  # the furthest stage stays
+    deal = deals.mark_won(engine, rep, deal_id=deal_id, expected_version=deal.version, amount="1234.56")
+    to_stage, changed_at, furthest = deal_rollup(engine, deal_id)
+    assert (to_stage, changed_at, furthest) == ("won", deal.closed_at, 5)
+    assert account_rollup(engine, account_id) == (deal.closed_at, None, 123456)
+
+    second = make_deal(engine, rep.user_id, account_id, amount=10)
+    second_deal = deals.mark_won(engine, rep, deal_id=second, expected_version=1)
+    assert account_rollup(engine, account_id) == (deal.closed_at, second_deal.closed_at, 123456 + 1000)
+    deals.update(engine, rep, deal_id=second, expected_version=second_deal.version, amount="20")
+    assert account_rollup(engine, account_id)[2] == 123456 + 2000
+
+    deal = deals.reopen(engine, rep, deal_id=deal_id, expected_version=deal.version, to_stage="negotiation")
+    assert deal_rollup(engine, deal_id)[::2] == ("negotiation", 4)
+    assert account_rollup(engine, account_id) == (second_deal.closed_at, None, 2000)
+    deals.mark_lost(engine, rep, deal_id=deal_id, expected_version=deal.version, lost_reason="Budget")
+    assert deal_rollup(engine, deal_id)[::2] == ("lost", 4)
+    assert stored(engine) == recomputed(engine)
+
+
+def test_a_bundle_load_writes_the_rollups(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3)
+    s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
+    s.opp(2, account=10, owner=3, amount="50.25", stage="won", created="2026-02-01", closed="2026-03-01")
+    s.opp(3, account=10, owner=3, amount="70.00", stage="lost", created="2026-02-01", closed="2026-03-02")
+    s.history(1, "proposal", at="2026-02-10")
+    s.history(1, "won", at="2026-03-05")
+    s.history(3, "negotiation", at="2026-02-11")
+    s.history(3, "qualification", at="2026-02-12")
+    s.load(engine)
+    assert deal_rollup(engine, 1) == ("won", datetime(2026, 3, 5), 5)
+    assert deal_rollup(engine, 2) == (None, None, 5)
+    assert deal_rollup(engine, 3) == ("qualification", datetime(2026, 2, 12), 4)
+    assert account_rollup(engine, 10) == (datetime(2026, 3, 1), datetime(2026, 3, 5), 15025)
+    assert stored(engine) == recomputed(engine)
+
+
+def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3)
+    s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
+    s.history(1, "negotiation", at="2026-02-10")
+    s.load(engine)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert deal_rollup(engine, 1) == ("negotiation", datetime(2026, 2, 10), 5)
+    assert account_rollup(engine, 10) == (datetime(2026, 3, 5), None, 10000)
