@@ -90,7 +90,11 @@ def _nth_win(offset: int) -> Any:
 def account_rollups() -> dict[str, ColumnElement[Any]]:
     """Column → its definition, correlated to the ACCOUNTS row being updated."""
     won_cents = select(func.coalesce(func.sum(cents(OPP.c.amount)), 0)).where(*_won_of_account())
-    return {"first_won_at": _nth_win(0), "second_won_at": _nth_win(1), "won_cents": won_cents.scalar_subquery()}
+    return {
+        "first_won_at": _nth_win(0),
+        "second_won_at": _nth_win(1),
+        "won_cents": won_cents.scalar_subquery(),
+    }
 
 
 def _chunks(ids: Iterable[int] | None) -> Iterator[list[int] | None]:
@@ -136,7 +140,9 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
                 continue
             deals.add(obj.id)
             account = state.attrs.account_id.history
-            accounts.update(a for a in (*account.unchanged, *account.added, *account.deleted) if a is not None)
+            accounts.update(
+                a for a in (*account.unchanged, *account.added, *account.deleted) if a is not None
+            )
     return deals, accounts
 
 

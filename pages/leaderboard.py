@@ -14,7 +14,8 @@ view = sidebar_filters(team_scope_for(current_actor()))
 st.title("Leaderboard")
 st.caption(f"{view.label} · ranked by bookings, then user id")
 
-board = run("queries.leaderboard.leaderboard", view.period, view.filters)
+now = run("queries.leaderboard.standings", view.period, view.filters)
+board, teams = now["board"], now["teams"]
 before = run("queries.leaderboard.leaderboard", view.period.previous(), view.filters)
 
 
@@ -77,7 +78,6 @@ else:
         )
 
 st.subheader("Teams")
-teams = run("queries.leaderboard.team_comparison", view.period, view.filters)
 if teams.empty:
     st.info("No team inside these filters.")
 else:

@@ -9,6 +9,7 @@ per-rep rows are then merged in Python (a few hundred rows at most).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -89,6 +90,23 @@ def open_pipeline_by_owner(conn: Connection, at: datetime, filters: Filters) -> 
     return {k: int(c) for k, c in conn.execute(stmt)}
 
 
+@dataclass(frozen=True)
+class UserTotals:
+    """Per-user aggregates of one period that the board and the team comparison share."""
+
+    closed: dict[int, tuple[Any, ...]]
+    activities: dict[int, int]
+    targets: dict[int, Decimal] | None
+
+
+def user_totals(conn: Connection, period: Period, filters: Filters) -> UserTotals:
+    return UserTotals(
+        closed_by_owner(conn, period, filters),
+        activities_by_user(conn, period, filters),
+        targets_by_user(conn, period, filters),
+    )
+
+
 def leaderboard_rows(
     engine: Engine,
     period: Period,
@@ -102,20 +120,20 @@ def leaderboard_rows(
     target and attainment are None with a region/product_line filter). Plain Python values, so
     no value stays None (a DataFrame would turn it into NaN).
     """
+    with engine.connect() as conn:
+        return _board_rows(conn, filters, user_totals(conn, period, filters))
+
+
+def _board_rows(conn: Connection, filters: Filters, totals: UserTotals) -> list[dict[str, Any]]:
     reps_stmt = (
         select(USERS.c.id, USERS.c.display_name, USERS.c.team_id)
         .where(USERS.c.active.is_(True), USERS.c.role == "rep", *in_users(USERS.c.id, filters))
         .order_by(USERS.c.id)
     )
-    with engine.connect() as conn:
-        reps = list(conn.execute(reps_stmt))
-        closed = closed_by_owner(conn, period, filters)
-        acts = activities_by_user(conn, period, filters)
-        targets = targets_by_user(conn, period, filters)
     rows = []
-    for user_id, name, team_id in reps:
-        sales = summarise_closed(*closed.get(user_id, (None, 0, 0, None)))
-        goal = None if targets is None else float(targets.get(user_id, Decimal(0)))
+    for user_id, name, team_id in conn.execute(reps_stmt):
+        sales = summarise_closed(*totals.closed.get(user_id, (None, 0, 0, None)))
+        goal = None if totals.targets is None else float(totals.targets.get(user_id, Decimal(0)))
         rows.append(
             {
                 "user_id": user_id,
@@ -127,13 +145,19 @@ def leaderboard_rows(
                 "win_rate": sales["win_rate"],
                 "target": goal,
                 "attainment": None if goal is None else ratio(sales["bookings"], goal),
-                "activities": acts.get(user_id, 0),
+                "activities": totals.activities.get(user_id, 0),
             }
         )
     rows.sort(key=lambda r: (-r["bookings"], r["user_id"]))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return [{key: row[key] for key in LEADERBOARD_COLUMNS} for row in rows]
+
+
+def _board_frame(rows: list[dict[str, Any]], limit: int = 1000) -> pd.DataFrame:
+    return table(
+        rows[: max(0, limit)], LEADERBOARD_COLUMNS, floats=("bookings", "win_rate", "target", "attainment")
+    )
 
 
 def leaderboard(
@@ -144,10 +168,7 @@ def leaderboard(
     limit: int = 1000,
 ) -> pd.DataFrame:
     """`leaderboard_rows` as a DataFrame with columns LEADERBOARD_COLUMNS, the first `limit` reps."""
-    rows = leaderboard_rows(engine, period, filters, as_of)
-    return table(
-        rows[: max(0, limit)], LEADERBOARD_COLUMNS, floats=("bookings", "win_rate", "target", "attainment")
-    )
+    return _board_frame(leaderboard_rows(engine, period, filters, as_of), limit)
 
 
 TEAM_COLUMNS = [
@@ -177,15 +198,27 @@ def team_comparison(
     (float | None). The database groups by user; the few per-user rows are rolled up by the
     users' teams here, which avoids joining every deal and activity to users.
     """
-    at = period.as_of(as_of)
     with engine.connect() as conn:
-        names = {t: n for t, n in conn.execute(select(TEAMS.c.id, TEAMS.c.name))}
-        team_of = {u: t for u, t in conn.execute(select(USERS.c.id, USERS.c.team_id))}
-        in_scope = {t for (t,) in conn.execute(select(USERS.c.team_id).where(*in_users(USERS.c.id, filters)))}
-        closed = closed_by_owner(conn, period, filters)
-        acts = activities_by_user(conn, period, filters)
-        targets = targets_by_user(conn, period, filters)
-        pipeline = open_pipeline_by_owner(conn, at, filters)
+        return _team_frame(conn, period.as_of(as_of), filters, user_totals(conn, period, filters))
+
+
+def standings(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, pd.DataFrame]:
+    """{'board': `leaderboard`, 'teams': `team_comparison`} of one period, from one set of
+    per-user totals (the Leaderboard page shows both; each alone would scan the period twice)."""
+    with engine.connect() as conn:
+        per_user = user_totals(conn, period, filters)
+        board = _board_frame(_board_rows(conn, filters, per_user))
+        return {"board": board, "teams": _team_frame(conn, period.as_of(as_of), filters, per_user)}
+
+
+def _team_frame(conn: Connection, at: datetime, filters: Filters, per_user: UserTotals) -> pd.DataFrame:
+    names = {t: n for t, n in conn.execute(select(TEAMS.c.id, TEAMS.c.name))}
+    team_of = {u: t for u, t in conn.execute(select(USERS.c.id, USERS.c.team_id))}
+    in_scope = {t for (t,) in conn.execute(select(USERS.c.team_id).where(*in_users(USERS.c.id, filters)))}
+    pipeline = open_pipeline_by_owner(conn, at, filters)
+    closed, acts, targets = per_user.closed, per_user.activities, per_user.targets
     totals: dict[Any, dict[str, Any]] = defaultdict(
         lambda: {"won_cents": 0, "won": 0, "lost": 0, "activities": 0, "open_cents": 0, "target": Decimal(0)}
     )

@@ -249,7 +249,9 @@ def _refresh_rollups(conn: Connection, written: dict[str, list[dict[str, Any]]])
     """The deal and account rollups (`crm_core.rollups`) of every deal and account the bundle
     wrote to, as the services keep them on each write."""
     deals = written.get("opportunities", [])
-    deal_ids = {row["id"] for row in deals} | {row["opportunity_id"] for row in written.get("stage_history", [])}
+    deal_ids = {row["id"] for row in deals} | {
+        row["opportunity_id"] for row in written.get("stage_history", [])
+    }
     rollups.refresh_opportunities(conn, deal_ids)
     rollups.refresh_accounts(conn, {row["account_id"] for row in deals})
 

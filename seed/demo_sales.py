@@ -431,7 +431,9 @@ def history_rollups(opp: Opportunities) -> dict[str, Column]:
     }
 
 
-def accounts_table(accounts: Accounts, people: People, last_activity: np.ndarray, opp: Opportunities) -> Table:
+def accounts_table(
+    accounts: Accounts, people: People, last_activity: np.ndarray, opp: Opportunities
+) -> Table:
     """`last_activity` is indexed by account id - 1."""
     order = np.argsort(accounts.ids)
     rollups = won_rollups(accounts, opp)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from queries.filters import Filters
-from queries.leaderboard import leaderboard, leaderboard_rows, team_comparison
+from queries.leaderboard import leaderboard, leaderboard_rows, standings, team_comparison
 from tests.queries.conftest import MARCH, records
 
 
@@ -123,3 +124,13 @@ def test_team_comparison(reps):
     assert south["open_pipeline"] == 99.0  # deal 7 closes exactly at T: open as of T
     only_north = records(team_comparison(reps, MARCH, Filters(team_id=1)))
     assert [r["team_id"] for r in only_north] == [1]
+
+
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(team_id=1), Filters(owner_id=8), Filters(region="South")], ids=str
+)
+def test_standings_equal_the_board_and_the_team_comparison(reps, filters):
+    both = standings(reps, MARCH, filters)
+    pd.testing.assert_frame_equal(both["board"], leaderboard(reps, MARCH, filters))
+    pd.testing.assert_frame_equal(both["teams"], team_comparison(reps, MARCH, filters))
+    assert not both["teams"].empty
