@@ -123,11 +123,18 @@ def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = Non
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
 
 
+def _values(state: Any, name: str) -> set[Any]:
+    history = state.attrs[name].history
+    return {v for v in (*history.unchanged, *history.added, *history.deleted) if v is not None}
+
+
 def _touched(session: Session) -> tuple[set[int], set[int]]:
     """(opportunity ids, account ids) whose rollups the flush that just ran may have changed.
 
     Called after the flush (ids are assigned) while `new`/`dirty`/`deleted` and the attribute
-    histories still describe what it wrote."""
+    histories still describe what it wrote. A deal's own rollups follow its stage history and
+    stage; its account's follow only won deals, so a save that involves no won stage (before or
+    after) leaves the account alone."""
     deals: set[int] = set()
     accounts: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -135,14 +142,13 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
             deals.add(obj.opportunity_id)
         elif isinstance(obj, Opportunity):
             state = inspect(obj)
-            changed = [state.attrs[name].history for name in ROLLUP_INPUTS]
-            if obj in session.dirty and not any(h.has_changes() for h in changed):
+            dirty = obj in session.dirty
+            if dirty and not any(state.attrs[name].history.has_changes() for name in ROLLUP_INPUTS):
                 continue
-            deals.add(obj.id)
-            account = state.attrs.account_id.history
-            accounts.update(
-                a for a in (*account.unchanged, *account.added, *account.deleted) if a is not None
-            )
+            if not dirty or state.attrs.stage.history.has_changes():
+                deals.add(obj.id)
+            if "won" in _values(state, "stage"):
+                accounts.update(_values(state, "account_id"))
     return deals, accounts
 
 
