@@ -155,8 +155,7 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
 @event.listens_for(Session, "after_flush")
 def _refresh_touched(session: Session, _context: Any) -> None:
     deals, accounts = _touched(session)
-    conn = session.connection()
     if deals:
-        refresh_opportunities(conn, deals)
+        refresh_opportunities(session.connection(), deals)
     if accounts:
-        refresh_accounts(conn, accounts)
+        refresh_accounts(session.connection(), accounts)

@@ -29,32 +29,23 @@ NPS = NpsResponse.__table__
 
 
 def won_by_account(as_of: datetime, bound: datetime) -> Subquery:
-    """Per account: won deals closed before T (n, c = cents) and the first won closed_at.
+    """Per account with a win: account_id, won deals closed before T (n, c = cents) and the first
+    won closed_at (first_won).
 
-    Scans won deals closed before `bound` (≥ T and ≥ end of P, so `first_won` is exact
-    wherever it matters: a first win at or after `bound` is in neither P nor before T).
+    Scans won deals closed before `bound` (≥ T and ≥ end of P, so `first_won` is exact wherever
+    it matters: a first win at or after `bound` is in neither P nor before T). Every account with
+    a win is a group, so the pass reads the (account_id, stage, closed_at, amount) index in
+    account order (no sort, no table rows): the stage and closed_at conditions are marked
+    `no_index`, else SQLite ranges the stage-led index and sorts 300k rows by account.
     """
-    return won_by_account_at([as_of], bound)
-
-
-def won_by_account_at(moments: list[datetime], bound: datetime) -> Subquery:
-    """`won_by_account` for several T at once: columns account_id, n, c (for moments[0]), n1, c1
-    (moments[1]), …, first_won — one pass over the won deals for every period of a comparison.
-
-    Every account with a win is a group, so the pass reads the (account_id, stage, closed_at,
-    amount) index in account order (no sort, no table rows): the stage and closed_at conditions
-    are marked `no_index`, else SQLite ranges the stage-led index and sorts 300k rows by account.
-    """
-    columns: list[Any] = [OPP.c.account_id]
-    for i, moment in enumerate(moments):
-        before = OPP.c.closed_at < moment
-        suffix = "" if i == 0 else str(i)
-        columns += [
-            func.count().filter(before).label(f"n{suffix}"),
-            func.sum(cents(OPP.c.amount)).filter(before).label(f"c{suffix}"),
-        ]
+    before = OPP.c.closed_at < as_of
     return (
-        select(*columns, func.min(OPP.c.closed_at).label("first_won"))
+        select(
+            OPP.c.account_id,
+            func.count().filter(before).label("n"),
+            func.sum(cents(OPP.c.amount)).filter(before).label("c"),
+            func.min(OPP.c.closed_at).label("first_won"),
+        )
         .where(no_index(OPP.c.stage) == "won", no_index(OPP.c.closed_at) < bound)
         .group_by(OPP.c.account_id)
         .subquery("won")

@@ -18,13 +18,12 @@ from sqlalchemy import ColumnElement, Engine, func, select
 
 from crm_core import rollups
 from crm_core.enums import STAGE_ORDER
-from crm_core.models import Opportunity, StageHistory
+from crm_core.models import Opportunity
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope
 from queries.pipeline import deal_columns, deal_from
 from queries.values import as_int, clamp_limit, frame, ratio, table
 
 OPP = Opportunity.__table__
-HISTORY = StageHistory.__table__
 
 FUNNEL_STAGES = tuple(sorted(STAGE_ORDER, key=STAGE_ORDER.__getitem__))
 

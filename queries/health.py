@@ -273,14 +273,6 @@ def _band_counts(engine: Engine, at: datetime, filters: Filters) -> dict[tuple[s
     return counts
 
 
-def health_bands(
-    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
-) -> dict[str, int]:
-    """Active customers as of T per band: {'healthy': int, 'at_risk': int, 'critical': int}."""
-    counts = _band_counts(engine, period.as_of(as_of), filters)
-    return {band: sum(n for (_, b), n in counts.items() if b == band) for band in BANDS}
-
-
 def health_by_tier(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> pd.DataFrame:
@@ -300,6 +292,13 @@ def health_by_tier(
 def bands_of(by_tier: pd.DataFrame) -> dict[str, int]:
     """`health_bands` from a `health_by_tier` frame: every active customer has one tier row."""
     return {band: int(by_tier[band].sum()) for band in BANDS}
+
+
+def health_bands(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, int]:
+    """Active customers as of T per band: {'healthy': int, 'at_risk': int, 'critical': int}."""
+    return bands_of(health_by_tier(engine, period, filters, as_of))
 
 
 def _reasons(row: dict[str, Any], at: datetime) -> list[str]:
