@@ -97,6 +97,14 @@ class Product(Base):
 
 
 CUSTOMER_ROLLUP_COLUMNS = ("first_won_at", "second_won_at", "churned_at", "won_cents", "tier")
+# What the stage-as-of-T and funnel queries read from the deals' covering indexes (`crm_core.rollups`).
+DEAL_ROLLUP_COLUMNS = (
+    "history_changed_at",
+    "history_to_stage",
+    "history_prev_changed_at",
+    "history_prev_to_stage",
+    "furthest_stage_order",
+)
 
 
 class Account(Base):
@@ -181,10 +189,12 @@ class Opportunity(Base):
     lost_reason: Mapped[str | None] = mapped_column(String(200))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", deferrable=True, initially="DEFERRED"))
     last_activity_at: Mapped[datetime | None]
-    # The latest stage_history row (to_stage, changed_at) and the funnel's furthest stage order,
-    # kept by `crm_core.rollups`.
+    # The latest and second-latest stage_history rows (to_stage, changed_at) and the funnel's
+    # furthest stage order, kept by `crm_core.rollups`.
     history_to_stage: Mapped[str | None] = mapped_column(String(20))
     history_changed_at: Mapped[datetime | None]
+    history_prev_to_stage: Mapped[str | None] = mapped_column(String(20))
+    history_prev_changed_at: Mapped[datetime | None]
     furthest_stage_order: Mapped[int | None] = mapped_column(SmallInteger)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
@@ -202,9 +212,7 @@ class Opportunity(Base):
             "account_id",
             "last_activity_at",
             "lost_reason",
-            "history_changed_at",
-            "history_to_stage",
-            "furthest_stage_order",
+            *DEAL_ROLLUP_COLUMNS,
         ),
         Index(None, "closed_at", "owner_id", "stage"),
         Index(None, "created_at", "owner_id", "stage", "product_id", "account_id", "furthest_stage_order"),
@@ -218,9 +226,7 @@ class Opportunity(Base):
             "product_id",
             "account_id",
             "last_activity_at",
-            "history_changed_at",
-            "history_to_stage",
-            "furthest_stage_order",
+            *DEAL_ROLLUP_COLUMNS,
         ),
         Index(None, "account_id", "stage", "closed_at", "amount"),
         Index(None, "product_id", "stage"),

@@ -2,8 +2,11 @@
 
 On each opportunity:
 - `history_to_stage`, `history_changed_at`: its latest stage_history row (by changed_at, then id),
-  NULL without history. For any T after `history_changed_at` that row is the stage as of T, so
-  the weighted pipeline seeks stage_history only for deals whose stage changed at or after T.
+  NULL without history. For any T after `history_changed_at` that row is the stage as of T.
+- `history_prev_to_stage`, `history_prev_changed_at`: the row before it, NULL with fewer than two
+  rows. For T between the two, the earlier row is the stage as of T; with one row, a T at or
+  before it has no row before T (`prospecting`). So the weighted pipeline seeks stage_history only
+  for deals whose stage changed twice or more at or after T.
 - `furthest_stage_order`: the funnel's furthest stage (metrics.md "Funnel"): the highest order
   among prospecting, every open stage in the history, the current stage when open, and won when
   won now. It depends on no T.
@@ -53,12 +56,13 @@ def furthest_stage_order(opp: Any = OPP, history: Any = HISTORY) -> ColumnElemen
     )
 
 
-def _latest_history(column: Any) -> Any:
+def _latest_history(column: Any, offset: int = 0) -> Any:
     return (
         select(column)
         .where(HISTORY.c.opportunity_id == OPP.c.id)
         .order_by(HISTORY.c.changed_at.desc(), HISTORY.c.id.desc())
         .limit(1)
+        .offset(offset)
         .scalar_subquery()
     )
 
@@ -68,6 +72,8 @@ def opportunity_rollups() -> dict[str, ColumnElement[Any]]:
     return {
         "history_to_stage": _latest_history(HISTORY.c.to_stage),
         "history_changed_at": _latest_history(HISTORY.c.changed_at),
+        "history_prev_to_stage": _latest_history(HISTORY.c.to_stage, 1),
+        "history_prev_changed_at": _latest_history(HISTORY.c.changed_at, 1),
         "furthest_stage_order": furthest_stage_order(),
     }
 
@@ -106,10 +112,16 @@ def _chunks(ids: Iterable[int] | None) -> Iterator[list[int] | None]:
         yield ordered[i : i + CHUNK]
 
 
-def refresh_opportunities(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
-    """Recompute the opportunity rollups of `ids` (every opportunity when None)."""
+def refresh_opportunities(
+    conn: Connection | Session, ids: Iterable[int] | None = None, columns: Iterable[str] | None = None
+) -> None:
+    """Recompute the opportunity rollups of `ids` (every opportunity when None); `columns`
+    limits it to some of them (a migration fills only the columns its revision adds)."""
+    definitions = opportunity_rollups()
+    if columns is not None:
+        definitions = {name: definitions[name] for name in columns}
     for chunk in _chunks(ids):
-        stmt = update(OPP).values(opportunity_rollups())
+        stmt = update(OPP).values(definitions)
         conn.execute(stmt if chunk is None else stmt.where(OPP.c.id.in_(chunk)))
 
 

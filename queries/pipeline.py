@@ -92,10 +92,11 @@ def open_deals_select(
 def stage_as_of(as_of: datetime) -> ColumnElement[str]:
     """The stage of each OPP row as of T (see the module docstring).
 
-    When the deal's latest history row (the `history_*` rollups) is before T, it is the answer;
-    a deal whose rollups are kept (`furthest_stage_order` set) and show no history is in its
-    current stage. Only deals whose stage changed at or after T (or without rollups) seek their
-    history.
+    From the `history_*` rollups (`crm_core.rollups`), in order: the latest history row when it is
+    before T; the current stage when the rollups are kept (`furthest_stage_order` set) and show
+    no history; the second-latest row when it is before T; `prospecting` when the only row is at
+    or after T. Only deals whose stage changed twice or more at or after T (or without rollups)
+    seek their history.
     """
     latest = (
         select(HISTORY.c.to_stage)
@@ -106,10 +107,12 @@ def stage_as_of(as_of: datetime) -> ColumnElement[str]:
     )
     has_history = exists().where(HISTORY.c.opportunity_id == OPP.c.id)
     sought = func.coalesce(latest, case((has_history, literal("prospecting")), else_=OPP.c.stage))
-    no_history = and_(OPP.c.furthest_stage_order.is_not(None), OPP.c.history_changed_at.is_(None))
+    kept = OPP.c.furthest_stage_order.is_not(None)
     return case(
         (OPP.c.history_changed_at < as_of, OPP.c.history_to_stage),
-        (no_history, OPP.c.stage),
+        (and_(kept, OPP.c.history_changed_at.is_(None)), OPP.c.stage),
+        (OPP.c.history_prev_changed_at < as_of, OPP.c.history_prev_to_stage),
+        (and_(kept, OPP.c.history_prev_changed_at.is_(None)), literal("prospecting")),
         else_=sought,
     )
 

@@ -15,7 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Engine, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Engine,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from crm_core.dialect import cents, month_key, seconds_between
 from crm_core.enums import CLOSED_STAGES
@@ -74,10 +84,8 @@ def sales_summary(
     'avg_deal_size': float | None, 'sales_cycle_days': float | None}. `as_of` is not used
     (closed business is counted by closed_at in P) but kept for the uniform signature.
     """
-    stmt = select(*closed_aggregates()).where(*closed_in(period, filters))
     with engine.connect() as conn:
-        row = conn.execute(stmt).one()
-    return summarise_closed(*row)
+        return closed_summaries(conn, [period], filters)[0]
 
 
 def bookings(
@@ -187,43 +195,54 @@ def attainment(
     return ratio(bookings(engine, period, filters, as_of), goal)
 
 
+def closed_ranges(periods: list[Period], filters: Filters) -> CompoundSelect:
+    """(period index, won cents, deals won, deals lost, cycle seconds) per period and stage.
+
+    Each branch is one contiguous range of the (stage, closed_at) covering index with plain
+    aggregates: four short ranges in one statement read ~4x faster on SQLite than one long range
+    with a FILTER per period and stage on every row.
+    """
+    branches = []
+    for i, period in enumerate(periods):
+        where = [*period.contains(OPP.c.closed_at), *opportunity_scope(OPP, filters)]
+        cycle = func.avg(seconds_between(OPP.c.closed_at, OPP.c.created_at))
+        branches.append(
+            select(literal(i), func.sum(cents(OPP.c.amount)), func.count(), literal(0), cycle).where(
+                WON, *where
+            )
+        )
+        branches.append(select(literal(i), literal(0), literal(0), func.count(), null()).where(LOST, *where))
+    return union_all(*branches)
+
+
+def closed_summaries(conn: Connection, periods: list[Period], filters: Filters) -> list[dict[str, Any]]:
+    """`summarise_closed` of each period, from one `closed_ranges` statement."""
+    raw = [[None, 0, 0, None] for _ in periods]
+    for i, won_cents, won, lost, cycle in conn.execute(closed_ranges(periods, filters)):
+        if won:
+            raw[i][0], raw[i][1], raw[i][3] = won_cents, won, cycle
+        raw[i][2] += lost
+    return [summarise_closed(*values) for values in raw]
+
+
 def sales_target_summaries(
     engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
 ) -> list[dict[str, Any]]:
     """`sales_summary` plus 'target' and 'attainment' for several periods on one connection:
-    one range scan of the deals closed in any of the periods (a FILTER per period: for a period
-    and the previous one that is the same rows as two scans, in one statement), and the targets
-    of each period (a few hundred rows).
-
-    Meant for adjacent periods (the KPI deltas): the scan covers everything from the earliest
-    start to the latest end.
-    """
-    items: list[Any] = []
-    for period, _ in periods:
-        in_period = [OPP.c.closed_at >= period.start_ts, OPP.c.closed_at < period.end_ts]
-        items += [
-            func.sum(cents(OPP.c.amount)).filter(WON, *in_period),
-            func.count().filter(WON, *in_period),
-            func.count().filter(LOST, *in_period),
-            func.avg(seconds_between(OPP.c.closed_at, OPP.c.created_at)).filter(WON, *in_period),
-        ]
-    whole = Period(min(p.start for p, _ in periods), max(p.end for p, _ in periods))
-    stmt = select(*items).where(*closed_in(whole, filters))
+    the deals closed in each period (`closed_ranges`, one statement) and the targets of each
+    period (a few hundred rows)."""
     with engine.connect() as conn:
-        row = conn.execute(stmt).one()
+        summaries = closed_summaries(conn, [period for period, _ in periods], filters)
         goals = [
             float(sum(prorated_targets(conn, period, filters).values(), Decimal(0)))
             if filters.targets_apply
             else None
             for period, _ in periods
         ]
-    out = []
-    for i, goal in enumerate(goals):
-        summary = summarise_closed(*row[4 * i : 4 * i + 4])
+    for summary, goal in zip(summaries, goals, strict=True):
         summary["target"] = goal
         summary["attainment"] = None if goal is None else ratio(summary["bookings"], goal)
-        out.append(summary)
-    return out
+    return summaries
 
 
 def sales_target_summary(

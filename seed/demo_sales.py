@@ -409,16 +409,21 @@ def won_rollups(accounts: Accounts, opp: Opportunities) -> dict[str, np.ndarray]
 
 
 def history_rollups(opp: Opportunities) -> dict[str, Column]:
-    """Per deal: its latest stage_history row (to_stage, changed_at) and the funnel's furthest
-    stage order, as `crm_core.rollups` defines them. History rows are grouped by deal and in time
-    order (`stage_changes`), so a deal's latest row is its last."""
+    """Per deal: its latest and second-latest stage_history rows (to_stage, changed_at) and the
+    funnel's furthest stage order, as `crm_core.rollups` defines them. History rows are grouped
+    by deal and in time order (`stage_changes`), so a deal's latest row is its last and the one
+    before it is the row just above, when that row is the same deal's."""
     changes, n = opp.changes, len(opp)
     last = np.full(n, -1)
     np.maximum.at(last, changes["opp"], np.arange(len(changes["opp"])))
     has = last >= 0
+    prev = np.where(has, last - 1, -1)
+    has_prev = (prev >= 0) & (changes["opp"][np.maximum(prev, 0)] == np.arange(n))
     stage_names = np.array([*STAGE_CODES, None], dtype=object)
     to_stage = np.where(has, changes["to"][last], len(STAGE_CODES))
     changed_at = np.where(has, changes["at"][last], NO_TIME)
+    prev_to_stage = np.where(has_prev, changes["to"][prev], len(STAGE_CODES))
+    prev_changed_at = np.where(has_prev, changes["at"][prev], NO_TIME)
     open_orders = np.where(changes["to"] <= N, changes["to"] + 1, 0)
     furthest = np.ones(n, dtype=np.int64)
     np.maximum.at(furthest, changes["opp"], open_orders)
@@ -427,6 +432,8 @@ def history_rollups(opp: Opportunities) -> dict[str, Column]:
     return {
         "history_to_stage": texts(stage_names[to_stage]),
         "history_changed_at": times(changed_at),
+        "history_prev_to_stage": texts(stage_names[prev_to_stage]),
+        "history_prev_changed_at": times(prev_changed_at),
         "furthest_stage_order": ints(furthest),
     }
 

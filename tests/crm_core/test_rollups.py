@@ -20,12 +20,13 @@ from tests.crm_core.factories import build_world, make_account, make_deal
 OPP = Opportunity.__table__
 ACCOUNTS = Account.__table__
 DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest_stage_order)
+PREVIOUS_COLUMNS = (OPP.c.history_prev_to_stage, OPP.c.history_prev_changed_at)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
 
 
 def stored(engine: Engine) -> tuple[list, list]:
     with engine.connect() as conn:
-        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS).order_by(OPP.c.id)).all()
+        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
         account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
     return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows]
 
@@ -35,7 +36,7 @@ def recomputed(engine: Engine) -> tuple[list, list]:
     with engine.connect() as conn:
         rollups.refresh_opportunities(conn)
         rollups.refresh_accounts(conn)
-        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS).order_by(OPP.c.id)).all()
+        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
         account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
         conn.rollback()
     return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows]
@@ -44,6 +45,11 @@ def recomputed(engine: Engine) -> tuple[list, list]:
 def deal_rollup(engine: Engine, deal_id: int) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(*DEAL_COLUMNS).where(OPP.c.id == deal_id)).one())
+
+
+def previous_row(engine: Engine, deal_id: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*PREVIOUS_COLUMNS).where(OPP.c.id == deal_id)).one())
 
 
 def account_rollup(engine: Engine, account_id: int) -> tuple:
@@ -63,6 +69,7 @@ def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
     deals_seeded, accounts_seeded = stored(demo_engine)
     assert (deals_seeded, accounts_seeded) == recomputed(demo_engine)
     assert sum(1 for r in deals_seeded if r[1] is not None) > 1000  # deals with history
+    assert sum(1 for r in deals_seeded if r[4] is not None) > 500  # … with two rows or more
     assert {r[3] for r in deals_seeded} == {1, 2, 3, 4, 5}
     assert sum(1 for r in accounts_seeded if r[2] is not None) > 50  # repeat customers
     assert sum(1 for r in accounts_seeded if r[1] is None and r[3] == 0) > 0  # prospects
@@ -74,6 +81,7 @@ def test_services_keep_the_rollups_through_a_deal_lifecycle(engine):
     account_id = make_account(engine, rep.user_id)
     deal_id = make_deal(engine, rep.user_id, account_id, amount=1000)
     assert deal_rollup(engine, deal_id) == (None, None, 1)
+    assert previous_row(engine, deal_id) == (None, None)
     assert account_rollup(engine, account_id) == (None, None, 0)
 
     deal = deals.move_stage(engine, rep, deal_id=deal_id, expected_version=1, to_stage="proposal")
@@ -82,6 +90,7 @@ def test_services_keep_the_rollups_through_a_deal_lifecycle(engine):
         engine, rep, deal_id=deal_id, expected_version=deal.version, to_stage="qualification"
     )
     assert deal_rollup(engine, deal_id)[::2] == ("qualification", 3)  # the furthest stage stays
+    assert previous_row(engine, deal_id)[0] == "proposal"
     deal = deals.mark_won(engine, rep, deal_id=deal_id, expected_version=deal.version, amount="1234.56")
     to_stage, changed_at, furthest = deal_rollup(engine, deal_id)
     assert (to_stage, changed_at, furthest) == ("won", deal.closed_at, 5)
@@ -98,6 +107,7 @@ def test_services_keep_the_rollups_through_a_deal_lifecycle(engine):
     assert account_rollup(engine, account_id) == (second_deal.closed_at, None, 2000)
     deals.mark_lost(engine, rep, deal_id=deal_id, expected_version=deal.version, lost_reason="Budget")
     assert deal_rollup(engine, deal_id)[::2] == ("lost", 4)
+    assert previous_row(engine, deal_id)[0] == "negotiation"
     assert stored(engine) == recomputed(engine)
 
 
@@ -116,6 +126,8 @@ def test_a_bundle_load_writes_the_rollups(engine, scenario):
     assert deal_rollup(engine, 1) == ("won", datetime(2026, 3, 5), 5)
     assert deal_rollup(engine, 2) == (None, None, 5)
     assert deal_rollup(engine, 3) == ("qualification", datetime(2026, 2, 12), 4)
+    assert previous_row(engine, 3) == ("negotiation", datetime(2026, 2, 11))
+    assert previous_row(engine, 2) == (None, None)
     assert account_rollup(engine, 10) == (datetime(2026, 3, 1), datetime(2026, 3, 5), 15025)
     assert stored(engine) == recomputed(engine)
 
@@ -125,14 +137,17 @@ def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
     s.user(3)
     s.account(10, owner=3)
     s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
+    s.history(1, "proposal", at="2026-02-09")
     s.history(1, "negotiation", at="2026-02-10")
     s.load(engine)
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0001")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    assert deal_rollup(engine, 1) == ("negotiation", datetime(2026, 2, 10), 5)
+    for revision in ("0002", "0001"):
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        assert deal_rollup(engine, 1) == ("negotiation", datetime(2026, 2, 10), 5)
+        assert previous_row(engine, 1) == ("proposal", datetime(2026, 2, 9))
     assert account_rollup(engine, 10) == (datetime(2026, 3, 5), None, 10000)

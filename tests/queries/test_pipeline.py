@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from crm_core.models import Opportunity
 from queries.filters import Filters, Period
@@ -15,6 +16,7 @@ from queries.pipeline import (
     pipeline_by_product_line,
     pipeline_by_stage,
     pipeline_summary,
+    stage_as_of,
     stale_deal_rows,
     stale_deals,
     weighted_pipeline,
@@ -175,3 +177,37 @@ def test_stale_deal_rows(touches):
         datetime(2026, 3, 17, 23, 59, 59),
     ]
     assert list(rows["days_since_touch"]) == pytest.approx([90.0, 31.0, 14 + 1 / 86400])
+
+
+def test_stage_as_of_from_the_rollups_equals_the_history_seek_at_every_boundary(engine, scenario):
+    """The rollup branches of `stage_as_of` (latest row, previous row, single row after T) give
+    the spec's answer — the latest history row before T, by changed_at then id — for every T
+    around each change, ties included."""
+    changes = [
+        ("2026-03-01", "qualification"),
+        ("2026-03-05", "proposal"),
+        ("2026-03-09", "negotiation"),
+        ("2026-03-09", "qualification"),  # same instant: the later row (higher id) wins
+        ("2026-03-12", "negotiation"),
+    ]
+    s = scenario()
+    s.user(3).account(10, owner=3)
+    s.opp(1, 10, 3, "100.00", "negotiation", "2026-01-10")
+    s.opp(2, 10, 3, "100.00", "proposal", "2026-01-10")
+    s.history(2, "proposal", "2026-03-05")
+    for at, stage in changes:
+        s.history(1, stage, at)
+    s.load(engine)
+
+    def expected(history: list[tuple[str, str]], moment: datetime) -> str:
+        before = [stage for at, stage in history if datetime.fromisoformat(at) < moment]
+        return before[-1] if before else "prospecting"
+
+    moments = [datetime(2026, 3, day, hour) for day in range(1, 14) for hour in (0, 12)]
+    with engine.connect() as conn:
+        for moment in moments:
+            got = dict(conn.execute(select(Opportunity.__table__.c.id, stage_as_of(moment))).all())
+            assert got == {
+                1: expected(changes, moment),
+                2: expected([("2026-03-05", "proposal")], moment),
+            }, moment

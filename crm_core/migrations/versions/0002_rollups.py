@@ -47,7 +47,7 @@ def upgrade() -> None:
     for name in ("ix_accounts_owner_id", "ix_accounts_region"):
         op.drop_index(name, table_name="accounts")
     bind = op.get_bind()
-    rollups.refresh_opportunities(bind)
+    rollups.refresh_opportunities(bind, columns=HISTORY)
     rollups.refresh_accounts(bind)
     op.create_index("ix_opportunities_stage", "opportunities", OPP_STAGE + HISTORY)
     op.create_index("ix_opportunities_owner_id", "opportunities", OPP_OWNER + HISTORY)
