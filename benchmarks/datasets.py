@@ -276,10 +276,11 @@ def copy_sqlite_to_postgresql(sqlite_url: str, pg_url: str, log=print) -> float:
                 log(f"    copied {t.name}: {n:,} rows in {time.perf_counter() - t0:.1f} s")
         with pg.cursor() as cur:
             for t in tables:
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), COALESCE(MAX(id), 1), "
-                    f"MAX(id) IS NOT NULL) FROM {t.name}"
-                )
+                if "id" in t.c:
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), COALESCE(MAX(id), 1), "
+                        f"MAX(id) IS NOT NULL) FROM {t.name}"
+                    )
                 for ix in sorted(t.indexes, key=lambda i: str(i.name)):
                     cur.execute(str(CreateIndex(ix).compile(dialect=target.dialect)))
             pg.commit()

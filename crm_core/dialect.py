@@ -1,6 +1,8 @@
 """SQL constructs that differ between SQLite and PostgreSQL, compiled per dialect with `@compiles`.
 
 - `month_key(ts)`: the 'YYYY-MM' text of a timestamp (SQLite has no date_trunc).
+- `day_of(timestamp)`: its UTC calendar day as a DATE (SQLite: 'YYYY-MM-DD' text, as SQLAlchemy
+  stores dates there).
 - `seconds_between(later, earlier)`: a duration in seconds. On SQLite `julianday` works in whole
   milliseconds but returns a float day count, so the difference is rounded back to milliseconds:
   an SLA of exactly 4 h must compare equal to 14400 s, not 14399.99996.
@@ -15,9 +17,10 @@ column in WHERE (`no_index` is the one meant for WHERE, on purpose).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -38,6 +41,24 @@ def _month_key_sqlite(element: month_key, compiler: Any, **kw: Any) -> str:
 @compiles(month_key)
 def _month_key_default(element: month_key, compiler: Any, **kw: Any) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+class day_of(FunctionElement[date]):
+    """The UTC calendar day of a (naive UTC) timestamp column, as a DATE value."""
+
+    type = Date()
+    inherit_cache = True
+    name = "day_of"
+
+
+@compiles(day_of, "sqlite")
+def _day_of_sqlite(element: day_of, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_of)
+def _day_of_default(element: day_of, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
 
 
 class seconds_between(FunctionElement[float]):

@@ -277,6 +277,17 @@ class Activity(Base):
     )
 
 
+class ActivityDay(Base):
+    """Activities per user and UTC day, kept by `crm_core.rollups`: the leaderboard counts a
+    period's activities from ~30k of these rows instead of ~400k activities."""
+
+    __tablename__ = "activity_days"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    activities: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index(None, "day", "user_id", "activities"),)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,8 +16,11 @@ On each account (the won deals of the account, whoever owns them):
   a customer as of T has `first_won_at < T`, a repeat customer `second_won_at < T`.
 - `won_cents`: Σ amount of its won deals, in cents.
 
-Kept in the writer's transaction: an ORM flush that touches opportunities or stage history
-refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
+Per user and UTC day (`activity_days`): how many activities the user has on that day (no row for
+none). A period is whole UTC days, so a period's activities per user are a sum of these rows.
+
+Kept in the writer's transaction: an ORM flush that touches opportunities, stage history or
+activities refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
 call `refresh_opportunities` / `refresh_accounts` for the ids they wrote. The demo seed computes
 the same values in numpy; tests compare every path with these SQL definitions.
 """
@@ -25,18 +28,33 @@ the same values in numpy; tests compare every path with these SQL definitions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, event, func, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from crm_core.dialect import cents, greatest
+from crm_core.dialect import cents, day_of, greatest
 from crm_core.enums import OPEN_STAGES, STAGE_ORDER
-from crm_core.models import Account, Opportunity, StageHistory
+from crm_core.models import Account, Activity, ActivityDay, Opportunity, StageHistory
 
 OPP = Opportunity.__table__
 HISTORY = StageHistory.__table__
 ACCOUNTS = Account.__table__
+ACTIVITIES = Activity.__table__
+ACTIVITY_DAYS = ActivityDay.__table__
 
 OPEN_ORDER = {stage: STAGE_ORDER[stage] for stage in OPEN_STAGES}
 CHUNK = 500
@@ -132,6 +150,39 @@ def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = Non
         conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
 
 
+def _day_counts(*where: ColumnElement[bool]) -> Select:
+    day = day_of(ACTIVITIES.c.occurred_at)
+    return select(ACTIVITIES.c.user_id, day, func.count()).where(*where).group_by(ACTIVITIES.c.user_id, day)
+
+
+def refresh_activity_days(conn: Connection | Session, user_ids: Iterable[int] | None = None) -> None:
+    """Recount `activity_days` of users `user_ids` (every user when None) from their activities."""
+    columns = ["user_id", "day", "activities"]
+    for chunk in _chunks(user_ids):
+        kept = [] if chunk is None else [ACTIVITY_DAYS.c.user_id.in_(chunk)]
+        conn.execute(delete(ACTIVITY_DAYS).where(*kept))
+        of_users = [] if chunk is None else [ACTIVITIES.c.user_id.in_(chunk)]
+        conn.execute(insert(ACTIVITY_DAYS).from_select(columns, _day_counts(*of_users)))
+
+
+def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple[int, date]]) -> None:
+    """Recount the `activity_days` rows of these (user id, day) pairs: what one logged activity
+    changes, without recounting the user's whole history."""
+    for user_id, day in sorted(set(pairs)):
+        conn.execute(
+            delete(ACTIVITY_DAYS).where(ACTIVITY_DAYS.c.user_id == user_id, ACTIVITY_DAYS.c.day == day)
+        )
+        start = datetime.combine(day, time.min)
+        in_day = [ACTIVITIES.c.occurred_at >= start, ACTIVITIES.c.occurred_at < start + timedelta(days=1)]
+        counts = _day_counts(ACTIVITIES.c.user_id == user_id, *in_day)
+        conn.execute(insert(ACTIVITY_DAYS).from_select(["user_id", "day", "activities"], counts))
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC day of a stored timestamp (naive values are UTC already)."""
+    return (moment.astimezone(UTC) if moment.tzinfo is not None else moment).date()
+
+
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
 
 
@@ -164,6 +215,22 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
     return deals, accounts
 
 
+def _activity_days_touched(session: Session) -> set[tuple[int, date]]:
+    """(user id, UTC day) pairs whose activity count the flush that just ran may have changed:
+    the old and new user and day of every activity it wrote, moved or deleted."""
+    pairs: set[tuple[int, date]] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Activity):
+            state = inspect(obj)
+            if obj in session.dirty and not any(
+                state.attrs[name].history.has_changes() for name in ("user_id", "occurred_at")
+            ):
+                continue
+            days = {utc_day(moment) for moment in _values(state, "occurred_at")}
+            pairs.update((user_id, day) for user_id in _values(state, "user_id") for day in days)
+    return pairs
+
+
 @event.listens_for(Session, "after_flush")
 def _refresh_touched(session: Session, _context: Any) -> None:
     deals, accounts = _touched(session)
@@ -171,3 +238,6 @@ def _refresh_touched(session: Session, _context: Any) -> None:
         refresh_opportunities(session.connection(), deals)
     if accounts:
         refresh_accounts(session.connection(), accounts)
+    activity_days = _activity_days_touched(session)
+    if activity_days:
+        refresh_activity_day_pairs(session.connection(), activity_days)

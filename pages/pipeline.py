@@ -57,7 +57,8 @@ with left:
         funnel_event = st.plotly_chart(styled(fig), key="funnel", on_select="rerun", selection_mode="points")
     st.caption("Click a stage to list the deals that reached it.")
 
-pipeline = run("queries.pipeline.pipeline_by_stage", view.period, view.filters)
+open_book = run("queries.pipeline.pipeline_breakdown", view.period, view.filters)  # one scan, two charts
+pipeline = open_book["by_stage"]
 with right:
     st.subheader(
         "Open pipeline by stage", help="Deals open at the end of the period, by their stage at that time."
@@ -128,7 +129,7 @@ else:
 c1, c2, c3 = st.columns(3)
 with c1:
     st.subheader("By product line", help="Open pipeline at the end of the period by product line.")
-    lines = run("queries.pipeline.pipeline_by_product_line", view.period, view.filters)
+    lines = open_book["by_product_line"]
     if lines.empty:
         st.info("No open pipeline.")
     else:

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, func, null, select
 
 from crm_core.dialect import cents
-from crm_core.models import Activity, Team, User
+from crm_core.models import Activity, ActivityDay, Team, User
 from queries.filters import NO_FILTERS, Filters, Period, activity_scope, in_users
 from queries.pipeline import open_deals_select
 from queries.sales import (
@@ -35,6 +35,7 @@ from queries.values import as_int, money, ratio, table
 USERS = User.__table__
 TEAMS = Team.__table__
 ACTIVITIES = Activity.__table__
+DAYS = ActivityDay.__table__
 
 LEADERBOARD_COLUMNS = [
     "rank",
@@ -71,12 +72,21 @@ def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[
 
 
 def activities_by_user(conn: Connection, period: Period, filters: Filters) -> dict[int, int]:
-    """Activities in P per user (the (occurred_at, user_id) index covers it)."""
-    stmt = (
-        select(ACTIVITIES.c.user_id, func.count())
-        .where(*period.contains(ACTIVITIES.c.occurred_at), *activity_scope(ACTIVITIES, filters))
-        .group_by(ACTIVITIES.c.user_id)
-    )
+    """Activities in P per user: a sum of the per-day counts (`activity_days`, a period is whole
+    UTC days); with a region filter, which goes by each activity's account, the activities
+    themselves."""
+    if filters.region is None:
+        stmt = (
+            select(DAYS.c.user_id, func.sum(DAYS.c.activities))
+            .where(DAYS.c.day >= period.start, DAYS.c.day <= period.end, *in_users(DAYS.c.user_id, filters))
+            .group_by(DAYS.c.user_id)
+        )
+    else:
+        stmt = (
+            select(ACTIVITIES.c.user_id, func.count())
+            .where(*period.contains(ACTIVITIES.c.occurred_at), *activity_scope(ACTIVITIES, filters))
+            .group_by(ACTIVITIES.c.user_id)
+        )
     return {k: as_int(n) for k, n in conn.execute(stmt)}
 
 

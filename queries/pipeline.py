@@ -9,6 +9,7 @@ as of T and the last touch of a deal are correlated subqueries that seek the com
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Connection,
     Engine,
     and_,
     case,
@@ -219,6 +221,58 @@ def _pipeline_frame(rows: list[tuple[Any, Any, Any, Any]], key: str) -> pd.DataF
     return pd.DataFrame(data, columns=[key, "deals", "amount", "weighted"])
 
 
+def _stage_line_totals(
+    conn: Connection, at: datetime, filters: Filters
+) -> list[tuple[str, str, int, int, int]]:
+    """(stage as of T, product line, deals, cents, cent-percents) of the deals open as of T: one
+    scan grouped by stage and product, then joined to the dozen product rows."""
+    inner = _open_with_stage(at, filters)
+    pct = probability_percent(inner.c.stage)
+    grouped = (
+        select(
+            inner.c.stage,
+            inner.c.product_id,
+            func.count().label("n"),
+            func.sum(inner.c.c).label("c"),
+            func.sum(inner.c.c * pct).label("w"),
+        )
+        .group_by(inner.c.stage, inner.c.product_id)
+        .subquery()
+    )
+    line = func.coalesce(PRODUCTS.c.product_line, "(none)")
+    stmt = select(grouped.c.stage, line, grouped.c.n, grouped.c.c, grouped.c.w).select_from(
+        grouped.outerjoin(PRODUCTS, PRODUCTS.c.id == grouped.c.product_id)
+    )
+    return [(stage, name, as_int(n), as_int(c), as_int(w)) for stage, name, n, c, w in conn.execute(stmt)]
+
+
+def _rolled_up(totals: list[tuple[str, str, int, int, int]], by: int) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in totals:
+        summed = out[row[by]]
+        for i, value in enumerate(row[2:]):
+            summed[i] += value
+    return out
+
+
+def pipeline_breakdown(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, pd.DataFrame]:
+    """{'by_stage': `pipeline_by_stage`, 'by_product_line': `pipeline_by_product_line`} from one
+    scan of the deals open as of T (the Pipeline page shows both)."""
+    with engine.connect() as conn:
+        totals = _stage_line_totals(conn, period.as_of(as_of), filters)
+    stages = _rolled_up(totals, 0)
+    ordered = [(s, *stages.pop(s, (0, 0, 0))) for s in OPEN_STAGES] + sorted(
+        (s, *v) for s, v in stages.items()
+    )
+    lines = sorted(((k, *v) for k, v in _rolled_up(totals, 1).items()), key=lambda r: (-r[2], r[0]))
+    return {
+        "by_stage": _pipeline_frame(ordered, "stage"),
+        "by_product_line": _pipeline_frame(lines, "product_line"),
+    }
+
+
 def pipeline_by_stage(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> pd.DataFrame:
@@ -227,16 +281,7 @@ def pipeline_by_stage(
     Columns: stage, deals (int), amount (float), weighted (float). One row per open stage in
     stage order (zeros included); a closed stage as of T (inconsistent data) is appended.
     """
-    at = period.as_of(as_of)
-    inner = _open_with_stage(at, filters)
-    pct = probability_percent(inner.c.stage)
-    stmt = select(inner.c.stage, func.count(), func.sum(inner.c.c), func.sum(inner.c.c * pct)).group_by(
-        inner.c.stage
-    )
-    with engine.connect() as conn:
-        found = {row[0]: row for row in conn.execute(stmt)}
-    ordered = [found.pop(s, (s, 0, 0, 0)) for s in OPEN_STAGES] + sorted(found.values())
-    return _pipeline_frame(ordered, "stage")
+    return pipeline_breakdown(engine, period, filters, as_of)["by_stage"]
 
 
 def pipeline_by_product_line(
@@ -246,19 +291,7 @@ def pipeline_by_product_line(
 
     Columns: product_line, deals (int), amount (float), weighted (float); sorted by amount desc.
     """
-    at = period.as_of(as_of)
-    inner = _open_with_stage(at, filters)
-    line = func.coalesce(PRODUCTS.c.product_line, "(none)")
-    pct = probability_percent(inner.c.stage)
-    stmt = (
-        select(line, func.count(), func.sum(inner.c.c), func.sum(inner.c.c * pct))
-        .select_from(inner.outerjoin(PRODUCTS, PRODUCTS.c.id == inner.c.product_id))
-        .group_by(line)
-        .order_by(func.sum(inner.c.c).desc(), line)
-    )
-    with engine.connect() as conn:
-        rows = list(conn.execute(stmt))
-    return _pipeline_frame(rows, "product_line")
+    return pipeline_breakdown(engine, period, filters, as_of)["by_product_line"]
 
 
 def deal_columns() -> list[Any]:

@@ -12,6 +12,7 @@ import calendar
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -133,12 +134,15 @@ def sales_cycle_days(
 # --- targets -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def days_in_month(month: date) -> int:
     return calendar.monthrange(month.year, month.month)[1]
 
 
+@lru_cache(maxsize=4096)
 def month_days_inside(month: date, period: Period) -> int:
-    """How many days of `month` (any day of it) fall inside P."""
+    """How many days of `month` (any day of it) fall inside P (cached: the leaderboard prorates
+    a thousand target rows of the same few months)."""
     first = month.replace(day=1)
     last = first.replace(day=days_in_month(first))
     overlap = (min(last, period.end) - max(first, period.start)).days + 1

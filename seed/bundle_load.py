@@ -246,14 +246,15 @@ def _refresh_last_activity(conn: Connection) -> None:
 
 
 def _refresh_rollups(conn: Connection, written: dict[str, list[dict[str, Any]]]) -> None:
-    """The deal and account rollups (`crm_core.rollups`) of every deal and account the bundle
-    wrote to, as the services keep them on each write."""
+    """The rollups (`crm_core.rollups`) of every deal, account and activity user the bundle wrote
+    to, as the services keep them on each write."""
     deals = written.get("opportunities", [])
     deal_ids = {row["id"] for row in deals} | {
         row["opportunity_id"] for row in written.get("stage_history", [])
     }
     rollups.refresh_opportunities(conn, deal_ids)
     rollups.refresh_accounts(conn, {row["account_id"] for row in deals})
+    rollups.refresh_activity_days(conn, {row["user_id"] for row in written.get("activities", [])})
 
 
 def _db_row(spec: FileSpec, row: ParsedRow) -> dict[str, Any]:

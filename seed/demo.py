@@ -167,6 +167,7 @@ INSERT_ORDER = (
     "stage_history",
     "payments",
     "activities",
+    "activity_days",
     "tickets",
     "targets",
     "nps_responses",
@@ -209,6 +210,7 @@ def generate_tables(
     progress("Generating activities…")
     acts = build_activities(rng, spec, window, people, accounts, customers, opp, leads)
     yield acts.table
+    yield acts.days
     yield accounts_table(accounts, people, acts.account_last, opp)
     yield opportunities_table(opp, accounts, people, leads.opp_lead_ids, acts.opp_last)
     yield leads_table(rng, leads, people, acts.lead_last)

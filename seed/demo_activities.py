@@ -25,6 +25,7 @@ from seed.demo_common import (
     SizeSpec,
     Table,
     Window,
+    dates,
     group_max,
     ints,
     pick,
@@ -46,6 +47,7 @@ MANAGER_SHARE = 0.06
 @dataclass(frozen=True)
 class Activities:
     table: Table
+    days: Table  # activity_days: per user and UTC day (`crm_core.rollups`)
     opp_last: np.ndarray  # per opportunity
     account_last: np.ndarray  # per account id - 1
     lead_last: np.ndarray  # per lead
@@ -152,6 +154,16 @@ def _office_hours(start: np.ndarray, end: np.ndarray, at: np.ndarray) -> np.ndar
     return np.where((moved >= start) & (moved < end), moved, at)
 
 
+def activity_days_table(user: np.ndarray, at: np.ndarray) -> Table:
+    """Activities per (user, UTC day), as `crm_core.rollups.refresh_activity_days` counts them."""
+    day = at // DAY
+    pairs, counts = np.unique(user.astype(np.int64) * (1 << 32) + day, return_counts=True)
+    return Table(
+        "activity_days",
+        {"user_id": ints(pairs >> 32), "day": dates((pairs & 0xFFFFFFFF) * DAY), "activities": ints(counts)},
+    )
+
+
 def build_activities(
     rng: np.random.Generator,
     spec: SizeSpec,
@@ -196,6 +208,7 @@ def build_activities(
     )
     return Activities(
         table=table,
+        days=activity_days_table(user, at),
         opp_last=group_max(opp_id, at, len(opp)),
         account_last=group_max(account_id, at, len(accounts)),
         lead_last=group_max(lead_id, at, len(leads)),

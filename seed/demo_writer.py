@@ -316,7 +316,7 @@ def _write_postgresql(
                 progress("Checking references…")
             for fk in foreign_keys:  # re-adding validates every row in one pass per constraint
                 cur.execute(_ddl(engine, AddConstraint(fk)))
-            for name in counts:
+            for name in (n for n in counts if "id" in Base.metadata.tables[n].c):  # serial ids only
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                     f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {name}"
@@ -331,7 +331,7 @@ def _write_postgresql(
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            for name in counts:
+            for name in (n for n in counts if "id" in Base.metadata.tables[n].c):  # serial ids only
                 cur.execute(f"ANALYZE {name}")
     finally:
         conn.autocommit = False

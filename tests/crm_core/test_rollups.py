@@ -3,43 +3,49 @@ services (ORM flush listener), bundle loads, the demo seed (numpy) and the migra
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, select
 
 from crm_core import rollups
-from crm_core.db import make_engine
-from crm_core.models import Account, Opportunity
+from crm_core.db import make_engine, session_factory
+from crm_core.models import Account, Activity, ActivityDay, Opportunity
 from crm_core.schema import alembic_config
-from crm_core.services import deals
+from crm_core.services import activities, deals
 from tests.conftest import seeded_demo_url
 from tests.crm_core.factories import build_world, make_account, make_deal
 
 OPP = Opportunity.__table__
 ACCOUNTS = Account.__table__
+DAYS = ActivityDay.__table__
 DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest_stage_order)
 PREVIOUS_COLUMNS = (OPP.c.history_prev_to_stage, OPP.c.history_prev_changed_at)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
 
 
-def stored(engine: Engine) -> tuple[list, list]:
+def _rows(conn) -> tuple[list, list, list]:
+    deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
+    account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
+    day_rows = conn.execute(select(DAYS).order_by(DAYS.c.user_id, DAYS.c.day)).all()
+    return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows], [tuple(r) for r in day_rows]
+
+
+def stored(engine: Engine) -> tuple[list, list, list]:
     with engine.connect() as conn:
-        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
-        account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
-    return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows]
+        return _rows(conn)
 
 
-def recomputed(engine: Engine) -> tuple[list, list]:
+def recomputed(engine: Engine) -> tuple[list, list, list]:
     """The rollups recomputed from scratch, in a transaction that is rolled back."""
     with engine.connect() as conn:
         rollups.refresh_opportunities(conn)
         rollups.refresh_accounts(conn)
-        deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
-        account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
+        rollups.refresh_activity_days(conn)
+        rows = _rows(conn)
         conn.rollback()
-    return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows]
+    return rows
 
 
 def deal_rollup(engine: Engine, deal_id: int) -> tuple:
@@ -66,8 +72,9 @@ def demo_engine(tmp_path_factory):
 
 
 def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
-    deals_seeded, accounts_seeded = stored(demo_engine)
-    assert (deals_seeded, accounts_seeded) == recomputed(demo_engine)
+    deals_seeded, accounts_seeded, days_seeded = stored(demo_engine)
+    assert (deals_seeded, accounts_seeded, days_seeded) == recomputed(demo_engine)
+    assert sum(n for _, _, n in days_seeded) > 30_000  # every activity counted once
     assert sum(1 for r in deals_seeded if r[1] is not None) > 1000  # deals with history
     assert sum(1 for r in deals_seeded if r[4] is not None) > 500  # … with two rows or more
     assert {r[3] for r in deals_seeded} == {1, 2, 3, 4, 5}
@@ -122,7 +129,9 @@ def test_a_bundle_load_writes_the_rollups(engine, scenario):
     s.history(1, "won", at="2026-03-05")
     s.history(3, "negotiation", at="2026-02-11")
     s.history(3, "qualification", at="2026-02-12")
+    s.activity(1, 3, "2026-03-01T10:00:00", account=10).activity(2, 3, "2026-03-01T23:59:59", account=10)
     s.load(engine)
+    assert activity_days(engine) == {(3, date(2026, 3, 1)): 2}
     assert deal_rollup(engine, 1) == ("won", datetime(2026, 3, 5), 5)
     assert deal_rollup(engine, 2) == (None, None, 5)
     assert deal_rollup(engine, 3) == ("qualification", datetime(2026, 2, 12), 4)
@@ -139,9 +148,10 @@ def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
     s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
     s.history(1, "proposal", at="2026-02-09")
     s.history(1, "negotiation", at="2026-02-10")
+    s.activity(1, 3, "2026-03-01T10:00:00", account=10)
     s.load(engine)
     cfg = alembic_config()
-    for revision in ("0002", "0001"):
+    for revision in ("0003", "0002", "0001"):
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, revision)
@@ -150,4 +160,39 @@ def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
             command.upgrade(cfg, "head")
         assert deal_rollup(engine, 1) == ("negotiation", datetime(2026, 2, 10), 5)
         assert previous_row(engine, 1) == ("proposal", datetime(2026, 2, 9))
+        assert activity_days(engine) == {(3, date(2026, 3, 1)): 1}
     assert account_rollup(engine, 10) == (datetime(2026, 3, 5), None, 10000)
+
+
+def activity_days(engine: Engine) -> dict[tuple[int, date], int]:
+    with engine.connect() as conn:
+        return {(u, d): n for u, d, n in conn.execute(select(DAYS))}
+
+
+def test_logging_moving_and_deleting_activities_keeps_the_day_counts(engine):
+    world = build_world(engine)
+    rep = world.rep_a
+    account_id = make_account(engine, rep.user_id)
+    berlin = timezone(timedelta(hours=1))
+    first = activities.log(
+        engine,
+        rep,
+        type="call",
+        account_id=account_id,
+        occurred_at=datetime(2026, 3, 2, 0, 30, tzinfo=berlin),
+    )
+    activities.log(engine, rep, type="email", account_id=account_id, occurred_at=datetime(2026, 3, 1, 9))
+    activities.log(engine, rep, type="email", account_id=account_id, occurred_at=datetime(2026, 3, 2, 9))
+    assert activity_days(engine) == {(rep.user_id, date(2026, 3, 1)): 2, (rep.user_id, date(2026, 3, 2)): 1}
+
+    with session_factory(engine).begin() as session:  # any ORM writer, not only the services
+        session.get(Activity, first.id).occurred_at = datetime(2026, 3, 5, 12)
+    assert activity_days(engine) == {
+        (rep.user_id, date(2026, 3, 1)): 1,
+        (rep.user_id, date(2026, 3, 2)): 1,
+        (rep.user_id, date(2026, 3, 5)): 1,
+    }
+    with session_factory(engine).begin() as session:
+        session.delete(session.get(Activity, first.id))
+    assert activity_days(engine) == {(rep.user_id, date(2026, 3, 1)): 1, (rep.user_id, date(2026, 3, 2)): 1}
+    assert stored(engine) == recomputed(engine)

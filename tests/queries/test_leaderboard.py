@@ -134,3 +134,26 @@ def test_standings_equal_the_board_and_the_team_comparison(reps, filters):
     pd.testing.assert_frame_equal(both["board"], leaderboard(reps, MARCH, filters))
     pd.testing.assert_frame_equal(both["teams"], team_comparison(reps, MARCH, filters))
     assert not both["teams"].empty
+
+
+def test_activities_count_whole_utc_days_at_the_period_edges(engine, scenario):
+    """Day boundaries of the per-day activity counts: the period is [03-01 00:00, 04-01 00:00)
+    UTC, and an offset timestamp counts on its UTC day."""
+    s = scenario()
+    s.team(1, "North").team(2, "South")
+    s.user(3, team=1, name="Cat").user(4, team=2, name="Dan")
+    s.account(10, owner=3, region="North")
+    s.activity(1, 3, "2026-02-28T23:59:59", account=10)  # before
+    s.activity(2, 3, "2026-03-01T00:00:00", account=10)  # first instant: in
+    s.activity(3, 3, "2026-03-31T23:59:59", account=10)  # last second: in
+    s.activity(4, 3, "2026-04-01T00:00:00", account=10)  # first instant after: out
+    s.activity(5, 4, "2026-04-01T00:30:00+01:00")  # 03-31 23:30 UTC: in (no account)
+    s.activity(6, 4, "2026-03-01T00:30:00+01:00")  # 02-28 23:30 UTC: out
+    s.load(engine)
+    by_user = {r["user_id"]: r["activities"] for r in leaderboard_rows(engine, MARCH)}
+    assert by_user == {3: 2, 4: 1}
+    north = {r["user_id"]: r["activities"] for r in leaderboard_rows(engine, MARCH, Filters(team_id=1))}
+    assert north == {3: 2}
+    # region goes by the activity's account: the account-less one drops out
+    in_region = leaderboard_rows(engine, MARCH, Filters(region="North"))
+    assert {r["user_id"]: r["activities"] for r in in_region} == {3: 2, 4: 0}

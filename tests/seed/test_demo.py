@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Date, DateTime, Engine, bindparam, insert, select, text
-from sqlalchemy.engine import make_url
 
 from crm_core.db import make_engine
 from crm_core.enums import LEAD_SOURCES, RESOLUTION_SLA_HOURS
@@ -34,6 +32,7 @@ from seed.demo import (
     generate_demo,
     today_utc,
 )
+from tests.conftest import scratch_pg_database
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 AS_OF = date(2026, 11, 20)
@@ -53,17 +52,8 @@ def private_database(tmp_path_factory) -> Iterator[str]:
     if not PG_URL:
         yield f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
         return
-    name = f"warroom_demo_{uuid.uuid4().hex[:10]}"
-    base = make_url(PG_URL)
-    admin = make_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_pg_database("warroom_demo") as url:
+        yield url
 
 
 class Demo:
@@ -114,7 +104,7 @@ def snapshot(engine: Engine) -> dict[str, list]:
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             cols = [c for c in table.c if (table.name, c.name) != ("users", "password_hash")]
-            out[table.name] = conn.execute(select(*cols).order_by(table.c.id)).all()
+            out[table.name] = conn.execute(select(*cols).order_by(*table.primary_key.columns)).all()
     return out
 
 
