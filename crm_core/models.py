@@ -128,6 +128,7 @@ class Account(Base):
         Index(None, "owner_id", "region", "id", *CUSTOMER_ROLLUP_COLUMNS),
         Index(None, "region", "owner_id", "id", *CUSTOMER_ROLLUP_COLUMNS),
         Index(None, "first_won_at", "churned_at", "second_won_at", "won_cents", "tier"),
+        Index(None, "tier", "first_won_at", "churned_at"),
         Index(None, "churned_at"),
         Index(None, "last_activity_at"),
     )

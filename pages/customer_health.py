@@ -30,8 +30,10 @@ st.caption(f"{view.label} · health as of the end of the period (product line do
 kpis = run("queries.registry.kpis_with_delta", view.period, view.filters, ids=KPI_IDS)
 kpi_grid(KPI_IDS, kpis, columns=3)
 
-tiers = run("queries.health.health_by_tier", view.period, view.filters)
-bands = bands_of(tiers)  # one health pass feeds both the bands and the tiers
+# One scoring pass feeds the bands, the tiers and the at-risk list.
+health = run("queries.health.health_overview", view.period, view.filters, limit=LIST_CAP)
+tiers = health["tiers"]
+bands = bands_of(tiers)
 left, right = st.columns([2, 3])
 with left:
     st.subheader(
@@ -55,7 +57,7 @@ with left:
         st.plotly_chart(styled(fig), key="bands")
 with right:
     st.subheader("Accounts at risk and critical")
-    risky = run("queries.health.at_risk_accounts", view.period, view.filters, limit=LIST_CAP)
+    risky = health["at_risk"]
     if not risky.empty:
         risky = risky.assign(reasons=risky["reasons"].map("; ".join))[RISK_COLUMNS]
     record_table(

@@ -21,14 +21,18 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import (
     CTE,
+    BigInteger,
     ColumnElement,
     CompoundSelect,
+    Connection,
     Engine,
     String,
     Subquery,
     case,
+    cast,
     func,
     literal,
+    null,
     or_,
     select,
     type_coerce,
@@ -36,10 +40,10 @@ from sqlalchemy import (
     union_all,
 )
 
-from crm_core.dialect import greatest, least, seconds_between
+from crm_core.dialect import greatest, least, no_index, seconds_between
 from crm_core.enums import RESOLUTION_SLA_HOURS, TIERS
 from crm_core.models import Account, Activity, NpsResponse, Ticket, User, UTCDateTime
-from queries.customers import customer_rows_filter
+from queries.customers import customer_rows_filter, not_churned_at
 from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope
 from queries.values import as_int, clamp_limit, table
 
@@ -88,7 +92,7 @@ def last_activity_before(at: datetime) -> ColumnElement[datetime]:
     )
 
 
-def open_urgent_by_account(at: datetime, filters: Filters) -> Subquery:
+def open_urgent_by_account(at: datetime, filters: Filters) -> CTE:
     """Per account: high/urgent tickets open as of T (created before T, resolved_at empty or >= T).
 
     The backlog is small, so it is read once (two index ranges on resolved_at, no OR) and
@@ -112,11 +116,12 @@ def open_urgent_by_account(at: datetime, filters: Filters) -> Subquery:
     return (
         select(tickets.c.account_id, func.count().label("n"))
         .group_by(tickets.c.account_id)
-        .subquery("open_urgent")
+        .cte("open_urgent")
+        .prefix_with("MATERIALIZED")  # read by the join and by `weak_candidates`: computed once
     )
 
 
-def missed_sla_by_account(at: datetime, filters: Filters) -> Subquery:
+def missed_sla_by_account(at: datetime, filters: Filters) -> CTE:
     """Per account: tickets resolved in [T - 90 days, T) later than their resolution SLA."""
     return (
         select(TICKETS.c.account_id, func.count().label("n"))
@@ -127,7 +132,8 @@ def missed_sla_by_account(at: datetime, filters: Filters) -> Subquery:
             *account_child_scope(TICKETS.c.account_id, filters),
         )
         .group_by(TICKETS.c.account_id)
-        .subquery("missed_sla")
+        .cte("missed_sla")
+        .prefix_with("MATERIALIZED")  # read by the join and by `weak_candidates`: computed once
     )
 
 
@@ -153,9 +159,7 @@ def quiet_days() -> int:
     return min(days for days, points in ACTIVITY_STEPS if points + DETRACTOR_POINTS > margin)
 
 
-def weak_candidates(
-    at: datetime, filters: Filters, urgent: Subquery, missed: Subquery, worst: str
-) -> CompoundSelect:
+def weak_candidates(at: datetime, filters: Filters, urgent: CTE, missed: CTE, worst: str) -> CompoundSelect:
     """Ids of every account that can score below healthy (`worst` = 'at_risk') or below at risk
     (`worst` = 'critical'), read from small index ranges; a superset, scored exactly afterwards.
 
@@ -248,29 +252,43 @@ def scored(at: datetime, filters: Filters, worst: str | None = None) -> Subquery
     return select(scored_rows, band.label("band")).subquery("health")
 
 
-def _tier() -> ColumnElement[str]:
-    return func.coalesce(ACCOUNTS.c.tier, "(none)", type_=String)
+def _active_by_tier(conn: Connection, at: datetime, filters: Filters) -> dict[str, int]:
+    """Active customers as of T per tier, no scoring: the (tier, first_won_at, churned_at) index
+    read in tier order, already grouped (`no_index` keeps SQLite off the first_won_at range,
+    which would then sort ~90k customers by tier)."""
+    active = (
+        select(ACCOUNTS.c.tier, func.count())
+        .where(no_index(ACCOUNTS.c.first_won_at) < at, not_churned_at(at), *account_scope(ACCOUNTS, filters))
+        .group_by(ACCOUNTS.c.tier)
+    )
+    return {"(none)" if t is None else t: as_int(n) for t, n in conn.execute(active)}
+
+
+def _with_healthy(weak: dict[tuple[str, str], int], active: dict[str, int]) -> dict[tuple[str, str], int]:
+    """{(tier, band): customers}: healthy is what the weak bands leave of each tier's active ones."""
+    counts = dict(weak)
+    for t, n in active.items():
+        counts[(t, "healthy")] = n - weak.get((t, "at_risk"), 0) - weak.get((t, "critical"), 0)
+    return counts
 
 
 def _band_counts(engine: Engine, at: datetime, filters: Filters) -> dict[tuple[str, str], int]:
-    """{(tier, band): active customers}: every active customer is counted (a cheap EXISTS per
-    account), only the candidates for a weaker band are scored; healthy = the rest."""
+    """{(tier, band): active customers}: every active customer is counted, only the candidates
+    for a weaker band are scored; healthy = the rest."""
     h = scored(at, filters, worst="at_risk")
     tier = func.coalesce(h.c.tier, "(none)", type_=String)
     weak = select(tier, h.c.band, func.count()).where(h.c.band != "healthy").group_by(tier, h.c.band)
-    account_tier = _tier()  # one expression object: PostgreSQL needs GROUP BY to repeat its parameter
-    active = (
-        select(account_tier, func.count())
-        .where(*customer_rows_filter(at), *account_scope(ACCOUNTS, filters))
-        .group_by(account_tier)
-    )
     with engine.connect() as conn:
-        counts = {(t, band): as_int(n) for t, band, n in conn.execute(weak)}
-        for t, n in conn.execute(active):
-            counts[(t, "healthy")] = (
-                as_int(n) - counts.get((t, "at_risk"), 0) - counts.get((t, "critical"), 0)
-            )
-    return counts
+        weak_counts = {(t, band): as_int(n) for t, band, n in conn.execute(weak)}
+        return _with_healthy(weak_counts, _active_by_tier(conn, at, filters))
+
+
+def _tier_frame(counts: dict[tuple[str, str], int]) -> pd.DataFrame:
+    tiers = [*TIERS, *sorted({t for t, _ in counts} - set(TIERS))]
+    rows = [[t, *(counts.get((t, band), 0) for band in BANDS)] for t in tiers]
+    frame = pd.DataFrame(rows, columns=["tier", *BANDS])
+    frame["customers"] = frame[list(BANDS)].sum(axis=1)
+    return frame
 
 
 def health_by_tier(
@@ -281,12 +299,7 @@ def health_by_tier(
     Columns: tier ('A', 'B', 'C', then '(none)' if any account has no tier), healthy, at_risk,
     critical, customers (ints). Tiers without customers are listed with zeros.
     """
-    counts = _band_counts(engine, period.as_of(as_of), filters)
-    tiers = [*TIERS, *sorted({t for t, _ in counts} - set(TIERS))]
-    rows = [[t, *(counts.get((t, band), 0) for band in BANDS)] for t in tiers]
-    frame = pd.DataFrame(rows, columns=["tier", *BANDS])
-    frame["customers"] = frame[list(BANDS)].sum(axis=1)
-    return frame
+    return _tier_frame(_band_counts(engine, period.as_of(as_of), filters))
 
 
 def bands_of(by_tier: pd.DataFrame) -> dict[str, int]:
@@ -370,6 +383,11 @@ def health_accounts(
     )
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    return _accounts_frame(rows, at)
+
+
+def _accounts_frame(rows: list[dict[str, Any]], at: datetime) -> pd.DataFrame:
+    """HEALTH_COLUMNS from scored rows: whole-number points, days since activity, reasons."""
     for row in rows:
         for key in ("score", "activity_points", "ticket_points", "sla_points", "nps_points"):
             row[key] = as_int(row[key])
@@ -389,3 +407,45 @@ def at_risk_accounts(
 ) -> pd.DataFrame:
     """The at-risk and critical customers with their reasons (see `health_accounts`)."""
     return health_accounts(engine, period, filters, as_of, ("at_risk", "critical"), limit, offset)
+
+
+def health_overview(
+    engine: Engine,
+    period: Period,
+    filters: Filters = NO_FILTERS,
+    as_of: datetime | None = None,
+    limit: int = 1000,
+) -> dict[str, pd.DataFrame]:
+    """{'tiers': `health_by_tier`, 'at_risk': `at_risk_accounts` (first `limit`)} from one scoring
+    of the weak candidates (the Customer Health page shows both; each alone scores them again).
+
+    One statement: the materialised health inputs feed a UNION ALL of the capped list (kind 0)
+    and the weak (tier, band) counts (kind 1), so the candidates are scored once.
+    """
+    at = period.as_of(as_of)
+    h = scored(at, filters, worst="at_risk")
+    tier = func.coalesce(h.c.tier, "(none)", type_=String)
+    weak = h.c.band != "healthy"
+    listed = (
+        select(
+            literal(0).label("kind"),
+            h,
+            USERS.c.display_name.label("owner"),
+            cast(null(), String).label("tier_name"),  # typed: PostgreSQL reads a bare NULL as text
+            cast(null(), BigInteger).label("group_size"),
+        )
+        .select_from(h.outerjoin(USERS, USERS.c.id == h.c.owner_id))
+        .where(weak)
+        .order_by(h.c.score, h.c.account_id)
+        .limit(clamp_limit(limit))
+        .subquery()
+    )
+    band_only = [column if column.name == "band" else null() for column in h.c]
+    counted = select(literal(1), *band_only, null(), tier, func.count()).where(weak).group_by(tier, h.c.band)
+    names = ["kind", *h.c.keys(), "owner", "tier_name", "group_size"]
+    with engine.connect() as conn:
+        rows = [dict(zip(names, r, strict=True)) for r in conn.execute(union_all(select(listed), counted))]
+        active = _active_by_tier(conn, at, filters)
+    counts = {(r["tier_name"], r["band"]): as_int(r["group_size"]) for r in rows if r["kind"] == 1}
+    listed_rows = [r for r in rows if r["kind"] == 0]
+    return {"tiers": _tier_frame(_with_healthy(counts, active)), "at_risk": _accounts_frame(listed_rows, at)}

@@ -65,3 +65,17 @@ def test_pruned_health_equals_scoring_every_customer(demo, period):
         pd.testing.assert_frame_equal(at_risk[["score", "band"]], weak[["score", "band"]])
         critical = health.health_accounts(demo, period, filters, bands=("critical",), limit=10_000)
         assert critical["account_id"].tolist() == weak.loc[weak["band"] == "critical", "account_id"].tolist()
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: str(p.start))
+def test_one_pass_overview_equals_the_tiers_and_the_at_risk_list(demo, period):
+    """`health_overview` (the Customer Health page) gives exactly `health_by_tier` and the first
+    `limit` rows of `at_risk_accounts`, with a list shorter and longer than the weak set."""
+    for filters in _filters(demo):
+        by_tier = health.health_by_tier(demo, period, filters)
+        for limit in (5, 10_000):
+            overview = health.health_overview(demo, period, filters, limit=limit)
+            pd.testing.assert_frame_equal(overview["tiers"], by_tier)
+            pd.testing.assert_frame_equal(
+                overview["at_risk"], health.at_risk_accounts(demo, period, filters, limit=limit)
+            )

@@ -91,7 +91,7 @@ CALLS = _dashboard_calls()
 
 def test_every_dashboard_query_is_checked():
     paths = {c.path for c in CALLS}
-    assert {"queries.registry.kpis_with_delta", "queries.pipeline.pipeline_breakdown", "queries.health.health_by_tier",
+    assert {"queries.registry.kpis_with_delta", "queries.pipeline.pipeline_breakdown", "queries.health.health_overview",
             "queries.funnel.funnel_stage_deals", "queries.service.breaching_tickets"} <= paths  # fmt: skip
     assert len(paths) >= 20
 
