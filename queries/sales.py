@@ -28,7 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from crm_core.dialect import cents, month_key, seconds_between
+from crm_core.dialect import cents, seconds_between
 from crm_core.enums import CLOSED_STAGES
 from crm_core.models import Opportunity, Payment, Target
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope, target_scope
@@ -292,6 +292,12 @@ def months_of(period: Period) -> list[date]:
     return months
 
 
+def month_inside(month: date, period: Period) -> Period:
+    """The days of `month` (its first day) that fall inside P."""
+    last = month.replace(day=days_in_month(month))
+    return Period(max(month, period.start), min(last, period.end))
+
+
 def bookings_by_month(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> pd.DataFrame:
@@ -301,17 +307,16 @@ def bookings_by_month(
     part of that month's target inside P; None with region/product_line filters),
     attainment (float | None). One row per month, months without deals included.
     """
-    stmt = (
-        select(
-            month_key(OPP.c.closed_at).label("month"),
-            func.sum(cents(OPP.c.amount)).label("won_cents"),
-            func.count().label("deals_won"),
+    months = months_of(period)
+    branches = [
+        select(literal(i), func.sum(cents(OPP.c.amount)), func.count()).where(
+            WON, *month_inside(month, period).contains(OPP.c.closed_at), *opportunity_scope(OPP, filters)
         )
-        .where(WON, *period.contains(OPP.c.closed_at), *opportunity_scope(OPP, filters))
-        .group_by(month_key(OPP.c.closed_at))
-    )
+        for i, month in enumerate(months)
+    ]
     with engine.connect() as conn:
-        won = {month_first(key): (money(c), as_int(n)) for key, c, n in conn.execute(stmt)}
+        # One contiguous closed_at range per month: no per-row month key, no sort (as in `closed_ranges`).
+        won = {months[i]: (money(c), as_int(n)) for i, c, n in conn.execute(union_all(*branches))}
         targets = prorated_targets(conn, period, filters) if filters.targets_apply else None
     rows = []
     for month in months_of(period):

@@ -192,3 +192,22 @@ def test_lost_reasons(engine, scenario):
         {"lost_reason": "price", "deals": 2, "amount": 300.0, "share": pytest.approx(2 / 3)},
         {"lost_reason": "(not given)", "deals": 1, "amount": 400.0, "share": pytest.approx(1 / 3)},
     ]
+
+
+def test_bookings_by_month_puts_each_win_in_its_utc_month_inside_the_period(engine, scenario):
+    s = scenario()
+    s.user(3).account(10, owner=3)
+    s.opp(1, 10, 3, "1.00", "won", "2026-03-01", "2026-03-21T23:59:59")  # before the period
+    s.opp(2, 10, 3, "2.00", "won", "2026-03-01", "2026-03-22T00:00:00")  # first instant: March
+    s.opp(3, 10, 3, "4.00", "won", "2026-03-01", "2026-03-31T23:59:59")  # March
+    s.opp(4, 10, 3, "8.00", "won", "2026-03-01", "2026-04-01T00:00:00")  # April
+    s.opp(5, 10, 3, "16.00", "won", "2026-03-01", "2026-04-01T01:30:00+02:00")  # 03-31 23:30 UTC: March
+    s.opp(6, 10, 3, "32.00", "won", "2026-03-01", "2026-04-10T23:59:59")  # last second: April
+    s.opp(7, 10, 3, "64.00", "won", "2026-03-01", "2026-04-11T00:00:00")  # after the period
+    s.opp(8, 10, 3, "128.00", "lost", "2026-03-01", "2026-03-25")  # lost: not booked
+    s.load(engine)
+    df = bookings_by_month(engine, Period(date(2026, 3, 22), date(2026, 4, 10)))
+    assert list(df["bookings"]) == [2.0 + 4.0 + 16.0, 8.0 + 32.0]
+    assert list(df["deals_won"]) == [3, 2]
+    empty = bookings_by_month(engine, Period(date(2026, 5, 1), date(2026, 6, 30)))
+    assert list(empty["bookings"]) == [0.0, 0.0] and list(empty["deals_won"]) == [0, 0]
