@@ -1,14 +1,16 @@
 """Sales War Room: `streamlit run app.py`.
 
 `st.navigation` runs on every run, whatever the state: while the database is prepared it holds
-only that step, before sign-in only the sign-in page. So the `pages/` folder is never
-auto-discovered and no page is reachable by URL before its time.
+only that step, before sign-in only the sign-in form (at every page's URL, so a deep link
+survives signing in). So no page is reachable by URL before its time; a page script that
+Streamlit runs directly anyway (its old multipage mode, before any session of a fresh server
+process reached `st.navigation`) goes back through here (`session.route_through_app`).
 """
 
 import streamlit as st
 
 from pages.components.auth import keep_session_cookie, login_form, sign_out, signed_in_actor
-from pages.components.navigation import build_navigation
+from pages.components.navigation import build_navigation, sign_in_pages
 from pages.components.resources import get_engine, is_prepared, prepared_engine
 from pages.components.session import ACTOR_KEY
 
@@ -36,7 +38,7 @@ def sign_in_page() -> None:
 
 if actor is None:
     st.session_state.pop(ACTOR_KEY, None)
-    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    st.navigation(sign_in_pages(sign_in_page), position="hidden").run()
     st.stop()
 
 st.session_state[ACTOR_KEY] = actor

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from pages.components.cache import run
+from pages.components.session import current_actor
 
+current_actor()  # routed to admins only; this stops a direct run before sign-in
 st.title("Data overview")
 st.caption("Rows per table of the CRM database.")
 counts = run("queries.table_counts.table_counts")

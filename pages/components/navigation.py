@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from crm_core.actor import Actor
@@ -47,3 +49,16 @@ def build_navigation(actor: Actor):
         for section, entries in menu_for(actor).items()
     }
     return st.navigation(sections)
+
+
+def sign_in_pages(sign_in: Callable[[], None]) -> list:
+    """What is routed before sign-in: the sign-in form, at the app's root and at the URL path of
+    every page, so a link such as `/deals?deal=5` shows the form (not "Page not found") and,
+    once signed in, the same URL opens that page — pages are told apart by URL path — when the
+    role has it. No page content is reachable: every path runs `sign_in`."""
+    every_page = [WAR_ROOM, *DASHBOARDS, *WORK, TARGETS, *ADMIN]
+    placeholders = [
+        st.Page(sign_in, title="Sign in", icon=":material/login:", url_path=st.Page(path).url_path)
+        for path, _title, _icon in every_page
+    ]
+    return [st.Page(sign_in, title="Sign in", icon=":material/login:", default=True), *placeholders]

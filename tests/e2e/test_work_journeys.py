@@ -361,3 +361,36 @@ def test_a_rep_reaches_neither_the_admin_page_nor_another_reps_deal(server, cont
         assert not page.locator('[data-testid="stMetric"]').count()
         assert "7,777" not in _page_text(page)
     shot(page, "journey-rep-denied-deal")
+
+
+# -- a link opened before signing in -------------------------------------------------------------
+
+
+def test_a_deal_link_opened_signed_out_opens_that_deal_after_sign_in(server, new_page):
+    rep_id, rep_username, _ = server.users("rep")[3]
+    name = f"Linked {uuid.uuid4().hex[:8]}"
+    deal_id = _new_deal(server, rep_id, name)
+
+    page = new_page()
+    page.goto(server.url)  # a server that has served the app once (see session.route_through_app)
+    settle(page)
+    page.goto(f"{server.url}/deals?deal={deal_id}")
+    settle(page)
+    assert not page.get_by_text("Page not found").count()
+    page.get_by_role("textbox", name="Username").fill(rep_username)
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["rep"])
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    assert re.search(rf"/deals\?deal={deal_id}$", page.url), page.url
+
+    # a page this role does not have stays unreachable: the default page instead
+    other = new_page()
+    other.goto(f"{server.url}/admin")
+    settle(other)
+    other.get_by_role("textbox", name="Username").fill(rep_username)
+    other.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["rep"])
+    other.get_by_role("button", name="Sign in").click()
+    settle(other)
+    expect(other.get_by_role("heading", name="War Room")).to_be_visible()
+    assert not other.get_by_role("heading", name="Admin").count()

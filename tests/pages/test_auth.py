@@ -125,3 +125,18 @@ def test_no_secret_reaches_the_page(app, monkeypatch):
     key = os.environ["WARROOM_COOKIE_KEY"]
     texts = [e.value for e in app.markdown] + [e.value for e in app.caption] + [m.value for m in app.metric]
     assert all(key not in str(text) and DEMO_PASSWORDS["admin"] not in str(text) for text in texts)
+
+
+@pytest.mark.parametrize("script", ["pages/data_overview.py", "pages/deals.py", "pages/war_room.py"])
+def test_a_page_opened_by_url_before_any_sign_in_shows_the_sign_in_form_only(app, script):
+    """A fresh server process is in Streamlit's old multipage mode until a session reaches
+    `st.navigation`: a page URL then runs the page script itself. It must go back through the
+    sign-in (`session.route_through_app`), showing no data and no page list."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = None  # what a new server process starts with
+    app.switch_page(script).run()
+    assert not app.exception
+    assert app.text_input(key="login_username") is not None
+    assert not app.metric and not app.dataframe
+    assert not [e for e in app.error if e.value == "Please sign in."]
