@@ -290,7 +290,11 @@ def teams_tab() -> None:
             return
         rows = {int(r["team_id"]): r for r in teams.to_dict("records")}
         team_id = st.selectbox("Team", list(rows), format_func=lambda t: rows[t]["name"], key="admin_team")
-        form = forms.Form("edit", scope=f"team-{team_id}")
+        scope = f"team-{team_id}"
+        record = forms.Record(scope, int(rows[team_id]["version"]))
+        record.reload_button()
+        record.changed_notice("team")
+        form = forms.Form("edit", scope=scope)
         with st.form(form.form_key):
             name = st.text_input("Name", value=rows[team_id]["name"], max_chars=120, key=form.key("name"))
             form.error("name")
@@ -302,7 +306,9 @@ def teams_tab() -> None:
         form.feedback()
         if saved:
             form.save(
-                lambda: users.update_team(engine, actor, team_id=team_id, name=name, region=region),
+                lambda: users.update_team(
+                    engine, actor, team_id=team_id, expected_version=record.version, name=name, region=region
+                ),
                 "Team saved.",
             )
 

@@ -843,7 +843,7 @@ def user_rows(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 
 def team_rows(engine: Engine, actor: Actor) -> pd.DataFrame:
-    """Teams with their member counts: team_id, name, region, members, active_members.
+    """Teams with their member counts: team_id, name, region, version, members, active_members.
     Admins get every team; others their own (or none)."""
     member = USERS.alias("members")
     stmt = (
@@ -851,11 +851,12 @@ def team_rows(engine: Engine, actor: Actor) -> pd.DataFrame:
             TEAMS.c.id.label("team_id"),
             TEAMS.c.name,
             TEAMS.c.region,
+            TEAMS.c.version,
             func.count(member.c.id).label("members"),
             func.count(member.c.id).filter(member.c.active.is_(True)).label("active_members"),
         )
         .select_from(TEAMS.outerjoin(member, member.c.team_id == TEAMS.c.id))
-        .group_by(TEAMS.c.id, TEAMS.c.name, TEAMS.c.region)
+        .group_by(TEAMS.c.id, TEAMS.c.name, TEAMS.c.region, TEAMS.c.version)
         .order_by(TEAMS.c.name, TEAMS.c.id)
     )
     if not actor.is_admin:

@@ -179,22 +179,30 @@ def create_team(engine: Engine, actor: Actor, *, name: str, region: str | None =
 
 
 def update_team(
-    engine: Engine, actor: Actor, *, team_id: int, name: str = UNSET, region: str | None = UNSET
+    engine: Engine,
+    actor: Actor,
+    *,
+    team_id: int,
+    expected_version: int,
+    name: str = UNSET,
+    region: str | None = UNSET,
 ) -> Team:
-    """Rename a team or change its region (teams carry no version: last save wins, audited)."""
+    """Rename a team or change its region; refused when someone saved the team since the form
+    was loaded (`expected_version`)."""
     values = changes_of(validate(TeamUpdate, provided(name=name, region=region)))
     _require_admin(actor)
     at = audit.utcnow()
     with writing(engine) as session:
         team = fetch(session, Team, TEAM, team_id)
+        check_version(session, TEAM, team, expected_version)
         if "name" in values:
             _require_unique_team_name(session, values["name"], team.id)
         apply(session, actor, TEAM, team, values, at=at)
         return team
 
 
-def rename_team(engine: Engine, actor: Actor, *, team_id: int, name: str) -> Team:
-    return update_team(engine, actor, team_id=team_id, name=name)
+def rename_team(engine: Engine, actor: Actor, *, team_id: int, expected_version: int, name: str) -> Team:
+    return update_team(engine, actor, team_id=team_id, expected_version=expected_version, name=name)
 
 
 # -- helpers -------------------------------------------------------------------------------------

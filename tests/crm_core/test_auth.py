@@ -18,7 +18,7 @@ from crm_core.auth import (
     session_token_claims,
 )
 from crm_core.db import session_factory
-from crm_core.errors import PermissionDenied, ValidationFailed
+from crm_core.errors import PermissionDenied, StaleRecord, ValidationFailed
 from crm_core.models import User
 from crm_core.services import users
 from tests.crm_core.factories import build_world, make_user
@@ -272,9 +272,23 @@ def test_teams_create_and_rename(engine, world):
     with pytest.raises(ValidationFailed) as err:
         users.create_team(engine, world.admin, name="east")
     assert err.value.field_errors == {"name": "A team with this name already exists."}
-    team = users.rename_team(engine, world.admin, team_id=team.id, name="Nordics")
-    assert team.name == "Nordics"
+    assert team.version == 1
+    team = users.rename_team(engine, world.admin, team_id=team.id, expected_version=1, name="Nordics")
+    assert (team.name, team.version) == ("Nordics", 2)
     assert [e["field"] for e in history(engine, "team", team.id)] == ["name", "created"]
+
+
+def test_a_stale_team_form_cannot_overwrite_a_newer_rename(engine, world):
+    team = users.create_team(engine, world.admin, name="North", region="NORDICS")
+    users.update_team(engine, world.admin, team_id=team.id, expected_version=1, name="Nordics")
+    with pytest.raises(StaleRecord) as err:  # a second admin's form, loaded before that save
+        users.update_team(engine, world.admin, team_id=team.id, expected_version=1, region="BALTICS")
+    assert "changed by" in str(err.value)
+    with pytest.raises(ValidationFailed) as err:
+        users.update_team(engine, world.admin, team_id=team.id, expected_version="2", name="X")
+    assert "expected_version" in err.value.field_errors
+    saved = users.update_team(engine, world.admin, team_id=team.id, expected_version=2, region="BALTICS")
+    assert (saved.name, saved.region, saved.version) == ("Nordics", "BALTICS", 3)
 
 
 def test_a_nul_character_is_a_wrong_login_not_a_database_error(engine):

@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from crm_core.actor import load_actor
 from crm_core.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
-from crm_core.models import Account, Lead, Opportunity, Target, Ticket, User
-from crm_core.services import deals, leads, targets
+from crm_core.models import Account, Lead, Opportunity, Target, Team, Ticket, User
+from crm_core.services import deals, leads, targets, users
 from crm_core.validation import EMAIL_MESSAGE, PHONE_MESSAGE
 from pages.components.forms import UNEXPECTED, ago, amount, attempt, occurred_at, plain
 from pages.components.history import describe
@@ -451,3 +451,26 @@ def test_history_rows_read_like_sentences():
     assert (rows[1]["From"], rows[1]["To"]) == ("$1,000.00", "$12,500.50")
     assert (rows[2]["Who"], rows[2]["From"], rows[2]["To"]) == ("system", "Prospecting", "Qualification")
     assert (rows[3]["Field"], rows[3]["From"], rows[3]["To"]) == ("Created", "", "Big deal")
+
+
+def test_an_admin_renames_a_team_and_a_stale_team_form_is_refused(app, demo_engine):
+    people = _people(demo_engine)
+    admin = load_actor(demo_engine, people["admin"].id)
+    team_id = people["rep"].team_id
+    at = _open(_signed_in(people["admin"], "admin", app), "pages/admin.py")
+    _widget(at, "selectbox", "admin_team").set_value(team_id).run()
+    scope = f"team-{team_id}"
+    with demo_engine.connect() as conn:
+        name = conn.execute(select(Team.name).where(Team.id == team_id)).scalar_one()
+    _widget(at, "text_input", f"{scope}/edit:name").input(f"{name} One")
+    _click(at, "Save team")
+    assert "Team saved." in _toasts(at)
+
+    # another admin renames the team after this form was loaded again
+    at.run()
+    users.update_team(demo_engine, admin, team_id=team_id, expected_version=2, name=f"{name} Two")
+    _widget(at, "text_input", f"{scope}/edit:name").input(f"{name} Three")
+    _click(at, "Save team")
+    assert any("Not saved" in e and f"changed by {people['admin'].display_name}" in e for e in _errors(at))
+    with demo_engine.connect() as conn:
+        assert conn.execute(select(Team.name).where(Team.id == team_id)).scalar_one() == f"{name} Two"
