@@ -13,6 +13,7 @@ ACTIVITY_TYPES = ("call", "email", "meeting", "visit", "note")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 TICKET_STATUSES = ("open", "in_progress", "waiting", "resolved", "closed")
 TICKET_DONE_STATUSES = ("resolved", "closed")
+TICKET_ACTIVE_STATUSES = tuple(s for s in TICKET_STATUSES if s not in TICKET_DONE_STATUSES)
 
 STAGE_ORDER = {"prospecting": 1, "qualification": 2, "proposal": 3, "negotiation": 4, "won": 5}
 STAGE_PROBABILITY = {"prospecting": 0.10, "qualification": 0.25, "proposal": 0.50, "negotiation": 0.75}

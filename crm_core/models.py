@@ -133,6 +133,7 @@ class Account(Base):
         Index(None, "tier", "first_won_at", "churned_at"),
         Index(None, "churned_at"),
         Index(None, "last_activity_at"),
+        Index(None, "name", "id"),
     )
 
 
@@ -313,6 +314,8 @@ class Ticket(Base):
         Index(None, "resolved_at", "account_id", "created_at", "priority", "csat"),
         Index(None, "account_id", "created_at", "resolved_at", "priority", "first_response_at", "csat"),
         Index(None, "assignee_id", "status"),
+        Index(None, "status", "priority", "created_at"),
+        Index(None, "category"),
     )
 
 
