@@ -11,7 +11,7 @@ Order of work:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,25 +79,34 @@ def _check_bundle(parsed: Parsed, problems: list[Problem]) -> None:
         id_column = spec.id_column
         if id_column is not None:
             _check_unique(spec.name, id_column.name, parsed.get(spec.name, []), problems)
-    _check_unique("users.csv", "username", parsed.get("users.csv", []), problems)
+    # Sign-in matches usernames whatever their case, so "Ana" and "ana" would be one login.
+    _check_unique("users.csv", "username", parsed.get("users.csv", []), problems, fold=str.lower)
     _check_unique("targets.csv", ("user_id", "month"), parsed.get("targets.csv", []), problems)
 
 
 def _check_unique(
-    file: str, key: str | tuple[str, ...], rows: list[ParsedRow], problems: list[Problem]
+    file: str,
+    key: str | tuple[str, ...],
+    rows: list[ParsedRow],
+    problems: list[Problem],
+    fold: Callable[[Any], Any] = lambda v: v,
 ) -> None:
+    """Rows repeating an earlier row's `key` (compared after `fold`, e.g. ignoring case)."""
     names = (key,) if isinstance(key, str) else key
-    first_seen: dict[tuple[Any, ...], int] = {}
+    first_seen: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
     for row in rows:
         value = tuple(row.values.get(name) for name in names)
         if None in value:
             continue
-        if value in first_seen:
+        folded = tuple(fold(v) for v in value)
+        if folded in first_seen:
+            line, earlier = first_seen[folded]
             shown = ", ".join(_show(name, v) for name, v in zip(names, value, strict=True))
-            reason = f"duplicate {shown} (first on line {first_seen[value]})"
+            same = "" if earlier == value else f" as {', '.join(map(str, earlier))}, ignoring case"
+            reason = f"duplicate {shown}{same} (first on line {line})"
             problems.append(Problem(file, row.line, names[-1], reason))
         else:
-            first_seen[value] = row.line
+            first_seen[folded] = (row.line, value)
 
 
 def _show(name: str, value: Any) -> str:
@@ -118,8 +127,7 @@ def _check_collisions(conn: Connection, parsed: Parsed, problems: list[Problem])
         if id_column is not None and spec.name in parsed:
             _check_existing(conn, spec, id_column.name, "id", parsed[spec.name], problems)
     if "users.csv" in parsed:
-        users = FILES_BY_NAME["users.csv"]
-        _check_existing(conn, users, "username", "username", parsed["users.csv"], problems)
+        _check_existing_usernames(conn, parsed["users.csv"], problems)
     _check_existing_targets(conn, parsed.get("targets.csv", []), problems)
 
 
@@ -194,6 +202,26 @@ def _bundle_ids(parsed: Parsed) -> dict[str, set[int]]:
                 if id_column.name in row.values
             }
     return ids
+
+
+def _check_existing_usernames(conn: Connection, rows: list[ParsedRow], problems: list[Problem]) -> None:
+    """Usernames the database already has, whatever their case (sign-in ignores case)."""
+    users = FILES_BY_NAME["users.csv"].table
+    wanted = sorted({row.values["username"].lower() for row in rows if row.values.get("username")})
+    taken: dict[str, str] = {}
+    for chunk in _chunks(wanted):
+        stmt = select(users.c.username).where(func.lower(users.c.username).in_(chunk))
+        taken.update({name.lower(): name for name in conn.execute(stmt).scalars()})
+    for row in rows:
+        name = row.values.get("username")
+        if name and name.lower() in taken:
+            existing = taken[name.lower()]
+            same = "" if existing == name else f" (as {existing}, ignoring case)"
+            problems.append(
+                Problem(
+                    "users.csv", row.line, "username", f"username {name} already exists in the database{same}"
+                )
+            )
 
 
 def _existing(conn: Connection, spec: FileSpec, db_column: str, values: set[Any]) -> set[Any]:

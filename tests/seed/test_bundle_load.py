@@ -390,6 +390,16 @@ BAD_INPUTS = {
         "username",
         "duplicate username rex (first on line 4)",
     ),
+    "username differing only by case": (
+        {
+            "users.csv": USERS_HEADER
+            + "1,ada,Ada,admin,,,\n2,mia,Mia,manager,1,,\n3,rex,Rex,rep,1,,\n4,Rex,Sue,rep,2,,\n"
+        },
+        "users.csv",
+        5,
+        "username",
+        "duplicate username Rex as rex, ignoring case (first on line 4)",
+    ),
     "duplicate target": (
         {"targets.csv": "user_id,month,amount\n3,2026-01,10\n4,2026-01,10\n3,2026-01,20\n"},
         "targets.csv",
@@ -707,7 +717,7 @@ def test_rows_colliding_with_the_database_are_rejected(engine, tmp_path):
     load_bundle(engine, write_bundle(tmp_path / "first", SMALL_BUNDLE))
     before = row_counts(engine)
     second = {
-        "users.csv": USERS_HEADER + "2,eve,Eve,rep,,,\n6,rex,Rex Two,rep,,,\n",
+        "users.csv": USERS_HEADER + "2,eve,Eve,rep,,,\n6,rex,Rex Two,rep,,,\n7,REX,Rex Three,rep,,,\n",
         "targets.csv": "user_id,month,amount\n4,2026-01,1\n4,2026-02,1\n",
     }
 
@@ -716,9 +726,12 @@ def test_rows_colliding_with_the_database_are_rejected(engine, tmp_path):
     assert located(error) == {
         ("users.csv", 2, "user_id"),
         ("users.csv", 3, "username"),
+        ("users.csv", 4, "username"),
         ("targets.csv", 2, "month"),
     }
     assert "user_id 2 already exists in the database" in error.report()
+    assert "username rex already exists in the database" in error.report()
+    assert "username REX already exists in the database (as rex, ignoring case)" in error.report()
     assert "the database already has a target for user_id 4 in 2026-01" in error.report()
     assert row_counts(engine) == before
 
