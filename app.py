@@ -4,13 +4,14 @@
 only that step, before sign-in only the sign-in form (at every page's URL, so a deep link
 survives signing in). So no page is reachable by URL before its time; a page script that
 Streamlit runs directly anyway (its old multipage mode, before any session of a fresh server
-process reached `st.navigation`) goes back through here (`session.route_through_app`).
+process reached `st.navigation`) goes back through here (`session.route_through_app`) and, once
+signed in, to that page (`navigation.resume_page`).
 """
 
 import streamlit as st
 
 from pages.components.auth import keep_session_cookie, login_form, sign_out, signed_in_actor
-from pages.components.navigation import build_navigation, sign_in_pages
+from pages.components.navigation import build_navigation, resume_page, sign_in_pages
 from pages.components.resources import get_engine, is_prepared, prepared_engine
 from pages.components.session import ACTOR_KEY
 
@@ -50,4 +51,5 @@ with st.sidebar:
         st.session_state.pop(ACTOR_KEY, None)
         st.rerun()
 keep_session_cookie()
+resume_page(actor)
 navigation.run()

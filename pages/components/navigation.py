@@ -22,6 +22,7 @@ WORK = [
     ("pages/tickets.py", "Tickets", ":material/confirmation_number:"),
 ]
 TARGETS = ("pages/targets.py", "Targets", ":material/flag:")
+RESUME_KEY = "page_after_sign_in"  # a page script asked for before sign-in (see session.route_through_app)
 ADMIN = [
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
     ("pages/data_overview.py", "Data overview", ":material/database:"),
@@ -62,3 +63,13 @@ def sign_in_pages(sign_in: Callable[[], None]) -> list:
         for path, _title, _icon in every_page
     ]
     return [st.Page(sign_in, title="Sign in", icon=":material/login:", default=True), *placeholders]
+
+
+def resume_page(actor: Actor) -> None:
+    """After sign-in, open the page a signed-out visitor asked for when Streamlit could not keep
+    it in the URL (`session.route_through_app`), with the query they came with, if this actor's
+    menu has it; otherwise stay on the default page."""
+    script = st.session_state.pop(RESUME_KEY, None)
+    mine = {path for entries in menu_for(actor).values() for path, _title, _icon in entries}
+    if script in mine:
+        st.switch_page(script, query_params={key: st.query_params.get_all(key) for key in st.query_params})

@@ -12,11 +12,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from benchmarks.app_server import running_app
 from crm_core.actor import load_actor
 from crm_core.db import make_engine
 from crm_core.models import Account, Lead, Opportunity, User
 from crm_core.services import deals
-from tests.e2e.conftest import settle, shot, sign_in
+from tests.e2e.conftest import COOKIE_KEY, settle, shot, sign_in
 from tests.pages.conftest import DEMO_PASSWORDS
 
 TOAST = '[data-testid="stToast"]'
@@ -394,3 +395,23 @@ def test_a_deal_link_opened_signed_out_opens_that_deal_after_sign_in(server, new
     settle(other)
     expect(other.get_by_role("heading", name="War Room")).to_be_visible()
     assert not other.get_by_role("heading", name="Admin").count()
+
+
+def test_the_first_link_after_a_restart_also_opens_its_deal_after_sign_in(server, new_page, tmp_path):
+    """A freshly started server runs a page URL's script directly until some session reaches
+    `st.navigation`; that first visitor must get the sign-in form, then the deal."""
+    rep_id, rep_username, _ = server.users("rep")[4]
+    name = f"Restart {uuid.uuid4().hex[:8]}"
+    deal_id = _new_deal(server, rep_id, name)
+    env = {"DATABASE_URL": server.db_url, "WARROOM_COOKIE_KEY": COOKIE_KEY, "WARROOM_BCRYPT_ROUNDS": "4"}
+    with running_app(env, tmp_path / "fresh.log") as fresh_url:
+        page = new_page()
+        page.goto(f"{fresh_url}/deals?deal={deal_id}")  # the process's very first request
+        settle(page)
+        assert not page.get_by_role("link", name="admin").count()  # no page list before sign-in
+        page.get_by_role("textbox", name="Username").fill(rep_username)
+        page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["rep"])
+        page.get_by_role("button", name="Sign in").click()
+        settle(page)
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+        assert re.search(rf"/deals\?deal={deal_id}$", page.url), page.url

@@ -10,7 +10,7 @@ import pytest
 from crm_core.actor import Actor
 from crm_core.auth import is_session_current, logout_everywhere
 from pages.components.auth import decode_session_cookie
-from pages.components.navigation import ADMIN, WAR_ROOM, WORK, menu_for
+from pages.components.navigation import ADMIN, RESUME_KEY, WAR_ROOM, WORK, menu_for
 from tests.pages.conftest import DEMO_PASSWORDS, first_user, login
 
 KEY = "k" * 40
@@ -140,3 +140,21 @@ def test_a_page_opened_by_url_before_any_sign_in_shows_the_sign_in_form_only(app
     assert app.text_input(key="login_username") is not None
     assert not app.metric and not app.dataframe
     assert not [e for e in app.error if e.value == "Please sign in."]
+    assert app.session_state[RESUME_KEY] == script  # for after the sign-in (`resume_page`)
+
+
+@pytest.mark.parametrize(("script", "role", "title"), [
+    ("pages/deals.py", "rep", "Deals"),
+    ("pages/admin.py", "rep", "War Room"),  # not in a rep's menu: stays closed
+    ("pages/admin.py", "admin", "Admin"),
+])  # fmt: skip
+def test_after_sign_in_the_page_kept_by_route_through_app_opens_if_the_role_has_it(
+    app, demo_engine, script, role, title
+):
+    # AppTest cannot sign in on the URL of a page it switched to, so the kept page is set as
+    # `route_through_app` leaves it (the test above checks that it does).
+    app.run()
+    app.session_state[RESUME_KEY] = script
+    login(app, first_user(demo_engine, role), DEMO_PASSWORDS[role])
+    assert not app.exception
+    assert app.title[0].value == title
