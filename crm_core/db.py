@@ -21,7 +21,13 @@ SQLITE_MMAP_BYTES = 1 << 30
 SQLITE_CACHE_KIB = 32 * 1024
 
 
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # SQLite's own lower() folds ASCII only: `casefold()` (crm_core.dialect.folded) is Python's.
+    dbapi_conn.create_function("casefold", 1, _casefold, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -1,6 +1,10 @@
 """SQL constructs that differ between SQLite and PostgreSQL, compiled per dialect with `@compiles`.
 
 - `month_key(ts)`: the 'YYYY-MM' text of a timestamp (SQLite has no date_trunc).
+- `folded(text)`: text for case-insensitive comparison. SQLite's lower() folds ASCII letters
+  only ("ÉCOLE" stays "éCOLE"), so there it is Python's `str.casefold`, registered on every
+  connection by `crm_core.db`; PostgreSQL's lower() follows the database's locale (Unicode
+  with the usual UTF-8 ones).
 - `day_of(timestamp)`: its UTC calendar day as a DATE (SQLite: 'YYYY-MM-DD' text, as SQLAlchemy
   stores dates there).
 - `seconds_between(later, earlier)`: a duration in seconds. On SQLite `julianday` works in whole
@@ -41,6 +45,24 @@ def _month_key_sqlite(element: month_key, compiler: Any, **kw: Any) -> str:
 @compiles(month_key)
 def _month_key_default(element: month_key, compiler: Any, **kw: Any) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+class folded(FunctionElement[str]):
+    """A text value folded for case-insensitive comparison (see the module docstring)."""
+
+    type = String()
+    inherit_cache = True
+    name = "folded"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"casefold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded)
+def _folded_default(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
 
 
 class day_of(FunctionElement[date]):

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from crm_core import audit
 from crm_core.actor import Actor
+from crm_core.dialect import folded
 from crm_core.errors import PermissionDenied, ValidationFailed
 from crm_core.models import Account, Lead, Opportunity, Team, User
 from crm_core.permissions import EDIT, READ, require
@@ -249,10 +250,7 @@ def convert(
         _require_open(lead, "converted")
         require_product(session, data.product_id)
         account = session.scalars(
-            select(Account)
-            .where(func.lower(Account.name) == func.lower(lead.company))
-            .order_by(Account.id)
-            .limit(1)
+            select(Account).where(folded(Account.name) == folded(lead.company)).order_by(Account.id).limit(1)
         ).first()
         account_created = account is None
         if account is None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm_core import audit
 from crm_core.actor import Actor
+from crm_core.dialect import folded
 from crm_core.errors import PermissionDenied, ValidationFailed
 from crm_core.models import Team, User
 from crm_core.passwords import hash_password
@@ -225,7 +226,7 @@ def _require_team_for_role(role: str, team_id: int | None) -> None:
 
 
 def _require_unique_team_name(session: Session, name: str, team_id: int | None) -> None:
-    same = select(Team.id).where(func.lower(Team.name) == func.lower(name))
+    same = select(Team.id).where(folded(Team.name) == folded(name))
     if team_id is not None:
         same = same.where(Team.id != team_id)
     if session.scalar(same) is not None:

@@ -278,6 +278,13 @@ def test_teams_create_and_rename(engine, world):
     assert [e["field"] for e in history(engine, "team", team.id)] == ["name", "created"]
 
 
+def test_team_names_are_unique_whatever_their_case(engine, world):
+    users.create_team(engine, world.admin, name="Équipe Nord")
+    with pytest.raises(ValidationFailed) as err:
+        users.create_team(engine, world.admin, name="ÉQUIPE NORD")
+    assert err.value.field_errors == {"name": "A team with this name already exists."}
+
+
 def test_a_stale_team_form_cannot_overwrite_a_newer_rename(engine, world):
     team = users.create_team(engine, world.admin, name="North", region="NORDICS")
     users.update_team(engine, world.admin, team_id=team.id, expected_version=1, name="Nordics")

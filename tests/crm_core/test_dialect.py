@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import literal, select
 
-from crm_core.dialect import cents, greatest, least, month_key, no_index, seconds_between
+from crm_core.dialect import cents, folded, greatest, least, month_key, no_index, seconds_between
 from crm_core.models import UTCDateTime
 
 
@@ -62,3 +62,12 @@ def test_no_index_is_the_column_itself(engine, scenario):
     assert ids == [10]
     sql = str(select(accounts.c.id).where(no_index(accounts.c.id) > 1).compile(engine))
     assert ("+accounts.id" in sql) == (engine.dialect.name == "sqlite")
+
+
+def test_folded_ignores_case_beyond_ascii(engine):
+    with engine.connect() as conn:
+        same = conn.execute(
+            select(folded(literal("ÉCOLE Ünïcode")) == folded(literal("école ünïcode")))
+        ).scalar()
+        different = conn.execute(select(folded(literal("École")) == folded(literal("Ecole")))).scalar()
+    assert bool(same) and not bool(different)

@@ -280,6 +280,13 @@ def test_convert_links_an_existing_account_by_name_case_insensitively(engine, wo
         leads.convert(engine, world.rep_a, lead_id=lead_id, expected_version=2)
 
 
+def test_convert_matches_account_names_case_insensitively_beyond_ascii(engine, world):
+    account_id = make_account(engine, world.rep_a.user_id, "ÉCOLE DU NORD")
+    lead_id = make_lead(engine, world.rep_a.user_id, "école du nord")
+    result = leads.convert(engine, world.rep_a, lead_id=lead_id, expected_version=1)
+    assert (result.account_id, result.account_created) == (account_id, False)
+
+
 def test_a_manager_converting_a_team_lead_owns_the_deal(engine, world):
     lead_id = make_lead(engine, world.rep_a.user_id, "Wayne")
     result = leads.convert(engine, world.manager_a, lead_id=lead_id, expected_version=1)
