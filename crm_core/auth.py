@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, literal, select, update
 
 from crm_core.audit import utcnow
 from crm_core.db import session_factory, transaction
+from crm_core.dialect import folded
 from crm_core.errors import NotFound
 from crm_core.models import User
 from crm_core.passwords import MAX_PASSWORD_BYTES, _rounds, hash_password, verify_password
@@ -61,7 +62,8 @@ def authenticate(engine: Engine, username: str, password: str, now: datetime | N
         return AuthResult(ok=False, message=WRONG_CREDENTIALS)  # no account has one; PostgreSQL rejects NUL
     key = username.strip().lower()
     with session_factory(engine)() as session:
-        user = session.scalars(select(User).where(func.lower(User.username) == key).order_by(User.id)).first()
+        same_name = folded(User.username) == folded(literal(key))  # any case, non-ASCII too (bundles)
+        user = session.scalars(select(User).where(same_name).order_by(User.id)).first()
     if user is None or not user.password_hash:
         return _GHOSTS.attempt(key, password, now)
     if user.locked_until is not None and now < user.locked_until:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, u
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from crm_core import rollups
+from crm_core.dialect import folded
 from crm_core.models import Account, Activity, Lead, Opportunity
 from seed.bundle_errors import BundleError, Problem
 from seed.bundle_read import ParsedRow, read_file
@@ -80,7 +81,7 @@ def _check_bundle(parsed: Parsed, problems: list[Problem]) -> None:
         if id_column is not None:
             _check_unique(spec.name, id_column.name, parsed.get(spec.name, []), problems)
     # Sign-in matches usernames whatever their case, so "Ana" and "ana" would be one login.
-    _check_unique("users.csv", "username", parsed.get("users.csv", []), problems, fold=str.lower)
+    _check_unique("users.csv", "username", parsed.get("users.csv", []), problems, fold=str.casefold)
     _check_unique("targets.csv", ("user_id", "month"), parsed.get("targets.csv", []), problems)
 
 
@@ -207,15 +208,15 @@ def _bundle_ids(parsed: Parsed) -> dict[str, set[int]]:
 def _check_existing_usernames(conn: Connection, rows: list[ParsedRow], problems: list[Problem]) -> None:
     """Usernames the database already has, whatever their case (sign-in ignores case)."""
     users = FILES_BY_NAME["users.csv"].table
-    wanted = sorted({row.values["username"].lower() for row in rows if row.values.get("username")})
+    wanted = sorted({row.values["username"].casefold() for row in rows if row.values.get("username")})
     taken: dict[str, str] = {}
     for chunk in _chunks(wanted):
-        stmt = select(users.c.username).where(func.lower(users.c.username).in_(chunk))
-        taken.update({name.lower(): name for name in conn.execute(stmt).scalars()})
+        stmt = select(users.c.username).where(folded(users.c.username).in_(chunk))
+        taken.update({name.casefold(): name for name in conn.execute(stmt).scalars()})
     for row in rows:
         name = row.values.get("username")
-        if name and name.lower() in taken:
-            existing = taken[name.lower()]
+        if name and name.casefold() in taken:
+            existing = taken[name.casefold()]
             same = "" if existing == name else f" (as {existing}, ignoring case)"
             problems.append(
                 Problem(

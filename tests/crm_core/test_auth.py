@@ -304,3 +304,19 @@ def test_a_nul_character_is_a_wrong_login_not_a_database_error(engine):
     for username, password in (("\x00", "x"), ("admin\x00", "pw"), ("admin", "p\x00w")):
         result = authenticate(engine, username, password)
         assert not result.ok and result.message == WRONG_CREDENTIALS
+
+
+def test_a_bundle_username_with_accents_signs_in_whatever_the_case(engine, world):
+    """Services only make ASCII usernames; a bundle may carry others. Sign-in ignores case for
+    them too (SQLite's lower() alone would not fold 'É')."""
+    from crm_core.auth import authenticate
+    from crm_core.passwords import hash_password
+
+    with engine.begin() as conn:
+        conn.execute(
+            User.__table__.insert().values(
+                username="Émile.Zola", display_name="Émile", role="rep", team_id=world.team_a,
+                password_hash=hash_password("long-enough-1"), active=True,
+            )
+        )  # fmt: skip
+    assert authenticate(engine, "émile.zola", "long-enough-1").ok
