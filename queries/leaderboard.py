@@ -61,10 +61,9 @@ def each_owner(owner_id: Any, filters: Filters) -> list[ColumnElement[bool]]:
 
 def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[int, tuple[Any, ...]]:
     """Raw closed-deal aggregates per owner: {owner_id: (won_cents, deals_won, deals_lost,
-    None)} (see `sales.closed_aggregates`; the sales cycle is not computed here)."""
+    None)} (see `sales.closed_aggregates`; the sales cycle is not on the leaderboard)."""
     stmt = (
-        # The cycle is not on the leaderboard: its julianday() per won deal is left out (None).
-        select(OPP.c.owner_id, *closed_aggregates()[:3], null().label("cycle_seconds"))
+        select(OPP.c.owner_id, *closed_aggregates(), null().label("cycle_seconds"))
         .where(*closed_in(period, filters), *each_owner(OPP.c.owner_id, filters))
         .group_by(OPP.c.owner_id)
     )
