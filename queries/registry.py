@@ -50,16 +50,6 @@ def _single(metric_id: str, fn: MetricFn) -> GroupFn:
     return group
 
 
-def target_summary(
-    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
-) -> dict[str, Value]:
-    """{'target': float | None, 'attainment': float | None}."""
-    return {
-        "target": sales.target(engine, period, filters, as_of),
-        "attainment": sales.attainment(engine, period, filters, as_of),
-    }
-
-
 _S, _C, _V = "sales", "customers", "service"
 _ROWS: list[tuple[str, str, Kind, str, str, MetricFn, GroupFn | None]] = [
     ("bookings", "Bookings", "money", _S, "Σ amount of opportunities won with closed_at in the period.",
