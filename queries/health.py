@@ -26,6 +26,7 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Engine,
+    Select,
     String,
     Subquery,
     case,
@@ -54,6 +55,7 @@ NPS = NpsResponse.__table__
 USERS = User.__table__
 
 BANDS = ("healthy", "at_risk", "critical")
+WEAK = BANDS[1:]
 ACTIVITY_STEPS = ((90, 40), (60, 25), (30, 10))  # (more than N days, points lost)
 TICKET_POINTS, TICKET_CAP = 10, 30
 SLA_POINTS, SLA_CAP, SLA_WINDOW = 5, 20, timedelta(days=90)
@@ -275,9 +277,7 @@ def _with_healthy(weak: dict[tuple[str, str], int], active: dict[str, int]) -> d
 def _band_counts(engine: Engine, at: datetime, filters: Filters) -> dict[tuple[str, str], int]:
     """{(tier, band): active customers}: every active customer is counted, only the candidates
     for a weaker band are scored; healthy = the rest."""
-    h = scored(at, filters, worst="at_risk")
-    tier = func.coalesce(h.c.tier, "(none)", type_=String)
-    weak = select(tier, h.c.band, func.count()).where(h.c.band != "healthy").group_by(tier, h.c.band)
+    weak = _weak_by_tier(scored(at, filters, worst="at_risk"))
     with engine.connect() as conn:
         weak_counts = {(t, band): as_int(n) for t, band, n in conn.execute(weak)}
         return _with_healthy(weak_counts, _active_by_tier(conn, at, filters))
@@ -372,8 +372,15 @@ def health_accounts(
     """
     at = period.as_of(as_of)
     worst = None if "healthy" in bands else ("at_risk" if "at_risk" in bands else "critical")
-    h = scored(at, filters, worst)
-    stmt = (
+    stmt = _listed(scored(at, filters, worst), bands, limit, offset)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    return _accounts_frame(rows, at)
+
+
+def _listed(h: Subquery, bands: tuple[str, ...], limit: int, offset: int = 0) -> Select:
+    """The scored accounts of `bands` with their owner's name, weakest first, one page."""
+    return (
         select(h, USERS.c.display_name.label("owner"))
         .select_from(h.outerjoin(USERS, USERS.c.id == h.c.owner_id))
         .where(h.c.band.in_(bands))
@@ -381,9 +388,13 @@ def health_accounts(
         .limit(clamp_limit(limit))
         .offset(max(0, offset))
     )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    return _accounts_frame(rows, at)
+
+
+def _weak_by_tier(h: Subquery, *leading: Any) -> Select:
+    """`leading` columns, then tier ('(none)' without one), band and count of the weak scored
+    accounts per tier and band."""
+    tier = func.coalesce(h.c.tier, "(none)", type_=String)
+    return select(*leading, tier, h.c.band, func.count()).where(h.c.band.in_(WEAK)).group_by(tier, h.c.band)
 
 
 def _accounts_frame(rows: list[dict[str, Any]], at: datetime) -> pd.DataFrame:
@@ -424,28 +435,20 @@ def health_overview(
     """
     at = period.as_of(as_of)
     h = scored(at, filters, worst="at_risk")
-    tier = func.coalesce(h.c.tier, "(none)", type_=String)
-    weak = h.c.band != "healthy"
-    listed = (
-        select(
-            literal(0).label("kind"),
-            h,
-            USERS.c.display_name.label("owner"),
-            cast(null(), String).label("tier_name"),  # typed: PostgreSQL reads a bare NULL as text
-            cast(null(), BigInteger).label("group_size"),
-        )
-        .select_from(h.outerjoin(USERS, USERS.c.id == h.c.owner_id))
-        .where(weak)
-        .order_by(h.c.score, h.c.account_id)
-        .limit(clamp_limit(limit))
-        .subquery()
+    listed = _listed(h, WEAK, limit).add_columns(
+        literal(0).label("kind"),
+        cast(null(), String).label("tier_name"),  # typed: PostgreSQL reads a bare NULL as text
+        cast(null(), String).label("group_band"),
+        cast(null(), BigInteger).label("group_size"),
     )
-    band_only = [column if column.name == "band" else null() for column in h.c]
-    counted = select(literal(1), *band_only, null(), tier, func.count()).where(weak).group_by(tier, h.c.band)
-    names = ["kind", *h.c.keys(), "owner", "tier_name", "group_size"]
+    counted = _weak_by_tier(h, *(null() for _ in h.c), null(), literal(1))
+    names = [*h.c.keys(), "owner", "kind", "tier_name", "group_band", "group_size"]
     with engine.connect() as conn:
-        rows = [dict(zip(names, r, strict=True)) for r in conn.execute(union_all(select(listed), counted))]
+        rows = [
+            dict(zip(names, r, strict=True))
+            for r in conn.execute(union_all(select(listed.subquery()), counted))
+        ]
         active = _active_by_tier(conn, at, filters)
-    counts = {(r["tier_name"], r["band"]): as_int(r["group_size"]) for r in rows if r["kind"] == 1}
+    counts = {(r["tier_name"], r["group_band"]): as_int(r["group_size"]) for r in rows if r["kind"] == 1}
     listed_rows = [r for r in rows if r["kind"] == 0]
     return {"tiers": _tier_frame(_with_healthy(counts, active)), "at_risk": _accounts_frame(listed_rows, at)}
