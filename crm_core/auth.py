@@ -16,7 +16,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +28,7 @@ from crm_core.dialect import folded
 from crm_core.errors import NotFound
 from crm_core.models import User
 from crm_core.passwords import MAX_PASSWORD_BYTES, _rounds, hash_password, verify_password
+from crm_core.utc import naive_utc
 from crm_core.validation import PASSWORD_TOO_LONG, is_valid_id
 
 MAX_FAILURES = 5
@@ -146,7 +147,7 @@ def logout_everywhere(engine: Engine, user_id: int) -> int:
 def _naive_utc(now: datetime | None) -> datetime:
     if now is None:
         return utcnow()
-    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo is not None else now
+    return naive_utc(now)
 
 
 def _locked_message(locked_until: datetime, now: datetime) -> str:

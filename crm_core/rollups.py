@@ -28,7 +28,7 @@ the same values in numpy; tests compare every path with these SQL definitions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from crm_core.dialect import cents, day_of, greatest
 from crm_core.enums import OPEN_STAGES, STAGE_ORDER
 from crm_core.models import Account, Activity, ActivityDay, Opportunity, StageHistory
+from crm_core.utc import naive_utc
 
 OPP = Opportunity.__table__
 HISTORY = StageHistory.__table__
@@ -178,11 +179,6 @@ def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple
         conn.execute(insert(ACTIVITY_DAYS).from_select(["user_id", "day", "activities"], counts))
 
 
-def utc_day(moment: datetime) -> date:
-    """The UTC day of a stored timestamp (naive values are UTC already)."""
-    return (moment.astimezone(UTC) if moment.tzinfo is not None else moment).date()
-
-
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
 
 
@@ -226,7 +222,7 @@ def _activity_days_touched(session: Session) -> set[tuple[int, date]]:
                 state.attrs[name].history.has_changes() for name in ("user_id", "occurred_at")
             ):
                 continue
-            days = {utc_day(moment) for moment in _values(state, "occurred_at")}
+            days = {naive_utc(moment).date() for moment in _values(state, "occurred_at")}
             pairs.update((user_id, day) for user_id in _values(state, "user_id") for day in days)
     return pairs
 

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from crm_core import enums
 from crm_core.errors import ValidationFailed
 from crm_core.passwords import MAX_PASSWORD_BYTES
+from crm_core.utc import naive_utc
 
 MAX_ID = 2_147_483_647
 MAX_MONEY = Decimal("999999999999.99")
@@ -231,7 +232,7 @@ def moment(label: str, *, required: bool) -> BeforeValidator:
             raise _fail(message)
         if value.tzinfo is not None:
             try:
-                value = value.astimezone(UTC).replace(tzinfo=None)
+                value = naive_utc(value)
             except OverflowError:
                 raise _fail(message) from None
         if not _in_range(value.year):

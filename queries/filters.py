@@ -17,12 +17,13 @@ queries stay index-friendly: plain comparisons and `IN (subquery)` on the filter
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, FromClause, Select, select
 
 from crm_core.dialect import no_index
 from crm_core.models import Account, Product, User
+from crm_core.utc import naive_utc
 
 _USERS = User.__table__
 _ACCOUNTS = Account.__table__
@@ -34,13 +35,6 @@ ONE_DAY = timedelta(days=1)
 def day_start(day: date) -> datetime:
     """`day` 00:00 as a naive UTC datetime."""
     return datetime.combine(day, time.min)
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """Aware datetimes converted to naive UTC; naive ones are taken as UTC already."""
-    if moment.tzinfo is not None:
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 @dataclass(frozen=True)

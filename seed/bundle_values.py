@@ -12,6 +12,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from crm_core.utc import naive_utc
+
 MAX_INT = 2**31 - 1
 """The largest value of an SQL INTEGER (ids, references, scores)."""
 
@@ -139,8 +141,7 @@ def parse_timestamp(raw: str) -> datetime:
             int((fraction or "0").ljust(6, "0")),
             tzinfo=tz,
         )
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+        value = naive_utc(value)
     except (ValueError, OverflowError):
         raise CellError(f"{shown(raw)} is not a valid date and time") from None
     return value
@@ -196,6 +197,5 @@ def format_value(kind: Kind, value: Any) -> str:
 
 def format_timestamp(value: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS`, with `.ffffff` only when there are microseconds."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    value = naive_utc(value)
     return value.isoformat(sep="T", timespec="microseconds" if value.microsecond else "seconds")
