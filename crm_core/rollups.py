@@ -151,6 +151,9 @@ def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = Non
         conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
 
 
+DAY_COLUMNS = ["user_id", "day", "activities"]  # what `_day_counts` selects
+
+
 def _day_counts(*where: ColumnElement[bool]) -> Select:
     day = day_of(ACTIVITIES.c.occurred_at)
     return select(ACTIVITIES.c.user_id, day, func.count()).where(*where).group_by(ACTIVITIES.c.user_id, day)
@@ -158,12 +161,11 @@ def _day_counts(*where: ColumnElement[bool]) -> Select:
 
 def refresh_activity_days(conn: Connection | Session, user_ids: Iterable[int] | None = None) -> None:
     """Recount `activity_days` of users `user_ids` (every user when None) from their activities."""
-    columns = ["user_id", "day", "activities"]
     for chunk in _chunks(user_ids):
         kept = [] if chunk is None else [ACTIVITY_DAYS.c.user_id.in_(chunk)]
         conn.execute(delete(ACTIVITY_DAYS).where(*kept))
         of_users = [] if chunk is None else [ACTIVITIES.c.user_id.in_(chunk)]
-        conn.execute(insert(ACTIVITY_DAYS).from_select(columns, _day_counts(*of_users)))
+        conn.execute(insert(ACTIVITY_DAYS).from_select(DAY_COLUMNS, _day_counts(*of_users)))
 
 
 def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple[int, date]]) -> None:
@@ -176,10 +178,11 @@ def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple
         start = datetime.combine(day, time.min)
         in_day = [ACTIVITIES.c.occurred_at >= start, ACTIVITIES.c.occurred_at < start + timedelta(days=1)]
         counts = _day_counts(ACTIVITIES.c.user_id == user_id, *in_day)
-        conn.execute(insert(ACTIVITY_DAYS).from_select(["user_id", "day", "activities"], counts))
+        conn.execute(insert(ACTIVITY_DAYS).from_select(DAY_COLUMNS, counts))
 
 
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
+ACTIVITY_INPUTS = ("user_id", "occurred_at")
 
 
 def _values(state: Any, name: str) -> set[Any]:
@@ -187,43 +190,42 @@ def _values(state: Any, name: str) -> set[Any]:
     return {v for v in (*history.unchanged, *history.added, *history.deleted) if v is not None}
 
 
-def _touched(session: Session) -> tuple[set[int], set[int]]:
-    """(opportunity ids, account ids) whose rollups the flush that just ran may have changed.
+def _written(session: Session, kind: type, inputs: tuple[str, ...]) -> Iterator[tuple[Any, Any, bool]]:
+    """(object, its state, dirty) of every `kind` the flush that just ran added, deleted, or
+    changed in one of `inputs`.
 
     Called after the flush (ids are assigned) while `new`/`dirty`/`deleted` and the attribute
-    histories still describe what it wrote. A deal's own rollups follow its stage history and
-    stage; its account's follow only won deals, so a save that involves no won stage (before or
-    after) leaves the account alone."""
-    deals: set[int] = set()
-    accounts: set[int] = set()
+    histories still describe what it wrote."""
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, StageHistory):
-            deals.add(obj.opportunity_id)
-        elif isinstance(obj, Opportunity):
+        if isinstance(obj, kind):
             state = inspect(obj)
             dirty = obj in session.dirty
-            if dirty and not any(state.attrs[name].history.has_changes() for name in ROLLUP_INPUTS):
-                continue
-            if not dirty or state.attrs.stage.history.has_changes():
-                deals.add(obj.id)
-            if "won" in _values(state, "stage"):
-                accounts.update(_values(state, "account_id"))
+            if not dirty or any(state.attrs[name].history.has_changes() for name in inputs):
+                yield obj, state, dirty
+
+
+def _touched(session: Session) -> tuple[set[int], set[int]]:
+    """(opportunity ids, account ids) whose rollups the flush may have changed. A deal's own
+    rollups follow its stage history and stage; its account's follow only won deals, so a save
+    that involves no won stage (before or after) leaves the account alone."""
+    written = (*session.new, *session.dirty, *session.deleted)
+    deals = {obj.opportunity_id for obj in written if isinstance(obj, StageHistory)}
+    accounts: set[int] = set()
+    for obj, state, dirty in _written(session, Opportunity, ROLLUP_INPUTS):
+        if not dirty or state.attrs.stage.history.has_changes():
+            deals.add(obj.id)
+        if "won" in _values(state, "stage"):
+            accounts.update(_values(state, "account_id"))
     return deals, accounts
 
 
 def _activity_days_touched(session: Session) -> set[tuple[int, date]]:
-    """(user id, UTC day) pairs whose activity count the flush that just ran may have changed:
-    the old and new user and day of every activity it wrote, moved or deleted."""
+    """(user id, UTC day) pairs whose activity count the flush may have changed: the old and new
+    user and day of every activity it wrote, moved or deleted."""
     pairs: set[tuple[int, date]] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Activity):
-            state = inspect(obj)
-            if obj in session.dirty and not any(
-                state.attrs[name].history.has_changes() for name in ("user_id", "occurred_at")
-            ):
-                continue
-            days = {naive_utc(moment).date() for moment in _values(state, "occurred_at")}
-            pairs.update((user_id, day) for user_id in _values(state, "user_id") for day in days)
+    for _obj, state, _dirty in _written(session, Activity, ACTIVITY_INPUTS):
+        days = {naive_utc(moment).date() for moment in _values(state, "occurred_at")}
+        pairs.update((user_id, day) for user_id in _values(state, "user_id") for day in days)
     return pairs
 
 
