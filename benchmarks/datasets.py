@@ -33,6 +33,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from crm_core.db import make_engine
 from crm_core.models import Base
 from crm_core.schema import upgrade_to_head
+from seed.demo_writer import sequence_reset_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT / "data" / "bench"
@@ -276,11 +277,8 @@ def copy_sqlite_to_postgresql(sqlite_url: str, pg_url: str, log=print) -> float:
                 log(f"    copied {t.name}: {n:,} rows in {time.perf_counter() - t0:.1f} s")
         with pg.cursor() as cur:
             for t in tables:
-                if "id" in t.c:
-                    cur.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), COALESCE(MAX(id), 1), "
-                        f"MAX(id) IS NOT NULL) FROM {t.name}"
-                    )
+                if (reset := sequence_reset_sql(t.name)) is not None:
+                    cur.execute(reset)
                 for ix in sorted(t.indexes, key=lambda i: str(i.name)):
                     cur.execute(str(CreateIndex(ix).compile(dialect=target.dialect)))
             pg.commit()

@@ -168,6 +168,17 @@ def _indexes_to_rebuild(table: Table, bulk: bool) -> list[Index]:
     return sorted(Base.metadata.tables[table.name].indexes, key=lambda ix: ix.name)
 
 
+def sequence_reset_sql(table_name: str) -> str | None:
+    """PostgreSQL: move the table's id sequence past its highest id (None for a table without a
+    serial id, such as activity_days), after rows were written with explicit ids."""
+    if "id" not in Base.metadata.tables[table_name].c:
+        return None
+    return (
+        f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+        f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {table_name}"
+    )
+
+
 def _first_non_empty(cursor) -> str | None:
     for table in Base.metadata.sorted_tables:
         cursor.execute(f"SELECT 1 FROM {table.name} LIMIT 1")
@@ -316,11 +327,9 @@ def _write_postgresql(
                 progress("Checking references…")
             for fk in foreign_keys:  # re-adding validates every row in one pass per constraint
                 cur.execute(_ddl(engine, AddConstraint(fk)))
-            for name in (n for n in counts if "id" in Base.metadata.tables[n].c):  # serial ids only
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {name}"
-                )
+            for name in counts:
+                if (reset := sequence_reset_sql(name)) is not None:
+                    cur.execute(reset)
         progress("Committing…")
         conn.commit()
     except BaseException:
