@@ -32,7 +32,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 
 from crm_core.db import make_engine
 from crm_core.models import Base
-from crm_core.schema import upgrade_to_head
+from crm_core.schema import current_revision, upgrade_to_head
 from seed.demo_writer import sequence_reset_sql
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,16 +147,27 @@ def analyze(engine: Engine) -> None:
 # --- SQLite -----------------------------------------------------------------------------------
 
 
+def _bring_up_to_date(url: str, log=print) -> None:
+    """A reused data set at the schema's head with the models' indexes. A migration that ran is
+    followed by ANALYZE (VACUUM ANALYZE on PostgreSQL): the rollup migrations rewrite every deal,
+    and until the visibility map is set again PostgreSQL's index-only scans read the table too."""
+    engine = make_engine(url)
+    before = current_revision(engine)
+    upgrade_to_head(engine)
+    if current_revision(engine) != before:
+        log(f"    migrated {before} -> {current_revision(engine)}: analysing")
+        analyze(engine)
+    sync_indexes(engine, log)
+    engine.dispose()
+
+
 def sqlite_dataset(size: str, data_dir: Path, as_of: date, reseed: bool, log=print) -> Dataset:
     path = data_dir / f"{size}.db"
     url = f"sqlite:///{path}"
     meta = _load_meta(data_dir, size, "sqlite")
     if not reseed and path.exists() and meta is not None:
         log(f"  reusing {path} (as of {meta.as_of}, seeded {meta.seeded_at})")
-        engine = make_engine(url)
-        upgrade_to_head(engine)
-        sync_indexes(engine, log)
-        engine.dispose()
+        _bring_up_to_date(url, log)
         return meta
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
@@ -205,10 +216,7 @@ def postgresql_dataset(
     meta = _load_meta(data_dir, size, "postgresql")
     if not reseed and meta is not None and _pg_exists(pg_url, name):
         log(f"  reusing PostgreSQL database {name} (as of {meta.as_of})")
-        engine = make_engine(url)
-        upgrade_to_head(engine)
-        sync_indexes(engine, log)
-        engine.dispose()
+        _bring_up_to_date(url, log)
         return meta
     _pg_recreate(pg_url, name)
     log(f"  seeding PostgreSQL {name} (size {size}, as of {as_of})…")

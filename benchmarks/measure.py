@@ -67,8 +67,23 @@ def result_rows(value: Any) -> int:
     return 1
 
 
+class _Medians:
+    """Medians of the `ours` and `raw` timings (seconds) of a call or a page."""
+
+    ours: list[float]
+    raw: list[float]
+
+    @property
+    def ours_median(self) -> float:
+        return statistics.median(self.ours)
+
+    @property
+    def raw_median(self) -> float:
+        return statistics.median(self.raw)
+
+
 @dataclass
-class CallFigures:
+class CallFigures(_Medians):
     call: PageCall
     ours: list[float] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
@@ -76,31 +91,15 @@ class CallFigures:
     rows_fetched: int = 0
     rows_returned: int = 0
 
-    @property
-    def ours_median(self) -> float:
-        return statistics.median(self.ours)
-
-    @property
-    def raw_median(self) -> float:
-        return statistics.median(self.raw)
-
 
 @dataclass
-class PageFigures:
+class PageFigures(_Medians):
     page: Page
     view: NamedView
     calls: list[CallFigures]
     ours: list[float]  # per repetition: total of the page's calls
     raw: list[float]
     peak_bytes: int = 0  # tracemalloc peak during the calls
-
-    @property
-    def ours_median(self) -> float:
-        return statistics.median(self.ours)
-
-    @property
-    def raw_median(self) -> float:
-        return statistics.median(self.raw)
 
     @property
     def rows_fetched(self) -> int:
