@@ -21,7 +21,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ from crm_core.enums import (
 )
 from pages.components.filters import View
 from queries.filters import Filters, Period
+from queries.sales import months_of  # a calendar helper, not a metric: shared
 
 NAIVE_COLUMNS: dict[str, list[str]] = {
     "teams": ["id", "name"],
@@ -178,14 +179,6 @@ def sales(f: Frames, period: Period, filters: Filters) -> dict[str, Any]:
         "avg_deal_size": ratio(bookings, len(won)),
         "sales_cycle_days": cycle,
     }
-
-
-def months_of(period: Period) -> list[date]:
-    months, month = [], period.start.replace(day=1)
-    while month <= period.end:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
 
 
 def prorated_targets(f: Frames, period: Period, filters: Filters, by: str | None = None) -> pd.Series | None:
