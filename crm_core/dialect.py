@@ -21,14 +21,38 @@ column in WHERE (`no_index` is the one meant for WHERE, on purpose).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+E = TypeVar("E", bound=type)
 
+
+def per_dialect(sqlite: str, default: str) -> Callable[[E], E]:
+    """Class decorator: compile the construct from the `sqlite` template on SQLite and the
+    `default` one elsewhere; in a template `{0}`, `{1}`… are the arguments and `{args}` all of
+    them, comma-separated."""
+
+    def template(text: str) -> Callable[..., str]:
+        def render(element: FunctionElement, compiler: Any, **kw: Any) -> str:
+            parts = [compiler.process(clause, **kw) for clause in element.clauses]
+            return text.format(*parts, args=", ".join(parts))
+
+        return render
+
+    def register(cls: E) -> E:
+        compiles(cls, "sqlite")(template(sqlite))
+        compiles(cls)(template(default))
+        return cls
+
+    return register
+
+
+@per_dialect(sqlite="strftime('%Y-%m', {0})", default="to_char({0}, 'YYYY-MM')")
 class month_key(FunctionElement[str]):
     """'YYYY-MM' of a timestamp or date column."""
 
@@ -37,16 +61,7 @@ class month_key(FunctionElement[str]):
     name = "month_key"
 
 
-@compiles(month_key, "sqlite")
-def _month_key_sqlite(element: month_key, compiler: Any, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
-
-
-@compiles(month_key)
-def _month_key_default(element: month_key, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
-
-
+@per_dialect(sqlite="casefold({0})", default="lower({0})")
 class folded(FunctionElement[str]):
     """A text value folded for case-insensitive comparison (see the module docstring)."""
 
@@ -55,16 +70,7 @@ class folded(FunctionElement[str]):
     name = "folded"
 
 
-@compiles(folded, "sqlite")
-def _folded_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
-    return f"casefold({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(folded)
-def _folded_default(element: folded, compiler: Any, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
+@per_dialect(sqlite="date({0})", default="CAST({0} AS DATE)")
 class day_of(FunctionElement[date]):
     """The UTC calendar day of a (naive UTC) timestamp column, as a DATE value."""
 
@@ -73,16 +79,10 @@ class day_of(FunctionElement[date]):
     name = "day_of"
 
 
-@compiles(day_of, "sqlite")
-def _day_of_sqlite(element: day_of, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(day_of)
-def _day_of_default(element: day_of, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
-
-
+@per_dialect(
+    sqlite="(round((julianday({0}) - julianday({1})) * 86400000.0) / 1000.0)",
+    default="EXTRACT(EPOCH FROM ({0} - {1}))",
+)
 class seconds_between(FunctionElement[float]):
     """`later - earlier` in seconds (a decimal number)."""
 
@@ -91,23 +91,7 @@ class seconds_between(FunctionElement[float]):
     name = "seconds_between"
 
 
-def _two_args(element: FunctionElement, compiler: Any, **kw: Any) -> tuple[str, str]:
-    later, earlier = list(element.clauses)
-    return compiler.process(later, **kw), compiler.process(earlier, **kw)
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = _two_args(element, compiler, **kw)
-    return f"(round((julianday({later}) - julianday({earlier})) * 86400000.0) / 1000.0)"
-
-
-@compiles(seconds_between)
-def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = _two_args(element, compiler, **kw)
-    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-
-
+@per_dialect(sqlite="CAST(round({0} * 100) AS INTEGER)", default="CAST(round({0} * 100) AS BIGINT)")
 class cents(FunctionElement[int]):
     """A money column as a whole number of cents (exact to sum)."""
 
@@ -116,16 +100,7 @@ class cents(FunctionElement[int]):
     name = "cents"
 
 
-@compiles(cents, "sqlite")
-def _cents_sqlite(element: cents, compiler: Any, **kw: Any) -> str:
-    return f"CAST(round({compiler.process(element.clauses, **kw)} * 100) AS INTEGER)"
-
-
-@compiles(cents)
-def _cents_default(element: cents, compiler: Any, **kw: Any) -> str:
-    return f"CAST(round({compiler.process(element.clauses, **kw)} * 100) AS BIGINT)"
-
-
+@per_dialect(sqlite="max({args})", default="GREATEST({args})")
 class greatest(FunctionElement[Any]):
     """The largest of its arguments (all must be non-NULL on SQLite)."""
 
@@ -133,16 +108,7 @@ class greatest(FunctionElement[Any]):
     name = "greatest"
 
 
-@compiles(greatest, "sqlite")
-def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
-    return f"max({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(greatest)
-def _greatest_default(element: greatest, compiler: Any, **kw: Any) -> str:
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
-
-
+@per_dialect(sqlite="min({args})", default="LEAST({args})")
 class least(FunctionElement[Any]):
     """The smallest of its arguments (all must be non-NULL on SQLite)."""
 
@@ -150,16 +116,7 @@ class least(FunctionElement[Any]):
     name = "least"
 
 
-@compiles(least, "sqlite")
-def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
-    return f"min({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(least)
-def _least_default(element: least, compiler: Any, **kw: Any) -> str:
-    return f"LEAST({compiler.process(element.clauses, **kw)})"
-
-
+@per_dialect(sqlite="+{0}", default="{0}")
 class no_index(FunctionElement[Any]):
     """The column itself, marked so that SQLite's planner does not drive the query from its index.
 
@@ -177,14 +134,14 @@ class no_index(FunctionElement[Any]):
         return next(iter(self.clauses)).type
 
 
-@compiles(no_index, "sqlite")
-def _no_index_sqlite(element: no_index, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
-@compiles(no_index)
-def _no_index_default(element: no_index, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-__all__ = ["cents", "greatest", "least", "month_key", "no_index", "seconds_between"]
+__all__ = [
+    "cents",
+    "day_of",
+    "folded",
+    "greatest",
+    "least",
+    "month_key",
+    "no_index",
+    "per_dialect",
+    "seconds_between",
+]
