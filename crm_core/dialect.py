@@ -1,4 +1,5 @@
-"""SQL constructs that differ between SQLite and PostgreSQL, compiled per dialect with `@compiles`.
+"""SQL constructs that differ between SQLite and PostgreSQL, each compiled from two templates
+(`per_dialect`, on top of SQLAlchemy's `@compiles`).
 
 - `month_key(ts)`: the 'YYYY-MM' text of a timestamp (SQLite has no date_trunc).
 - `folded(text)`: text for case-insensitive comparison. SQLite's lower() folds ASCII letters
@@ -16,7 +17,8 @@
 - `no_index(column)`: a planner hint for SQLite (`+column`), the plain column elsewhere.
 
 Only use the value constructs in SELECT lists, GROUP BY and HAVING, never around an indexed
-column in WHERE (`no_index` is the one meant for WHERE, on purpose).
+column in WHERE (`no_index` is the one meant for WHERE, on purpose; a `folded` comparison reads
+every row it is given, which the rare writes that use it accept).
 """
 
 from __future__ import annotations
