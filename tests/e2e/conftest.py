@@ -108,12 +108,17 @@ def settle(page, timeout: float = 60_000) -> None:
 def sign_in(page, base_url: str, username: str, password: str, *, expect_success: bool = True) -> None:
     page.goto(base_url)
     settle(page)
+    submit_sign_in(page, username, password)
+    if expect_success:
+        wait_for_session_cookie(page)
+
+
+def submit_sign_in(page, username: str, password: str) -> None:
+    """Fill and send the sign-in form the page shows, then wait for the run it starts."""
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     settle(page)
-    if expect_success:
-        wait_for_session_cookie(page)
 
 
 def wait_for_session_cookie(page, timeout_s: float = 15) -> None:

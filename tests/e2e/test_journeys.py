@@ -14,7 +14,7 @@ from pages.components.period_presets import preset_range
 from queries.filters import Filters, Period
 from queries.funnel import funnel_table
 from seed.demo import today_utc
-from tests.e2e.conftest import settle, shot, sign_in
+from tests.e2e.conftest import settle, shot, sign_in, submit_sign_in
 from tests.pages.conftest import DEMO_PASSWORDS
 
 
@@ -36,16 +36,10 @@ def test_wrong_password_then_lockout_then_right_password(server, context):
     sign_in(page, server.url, "admin", "not-the-password", expect_success=False)
     assert page.get_by_text("Wrong username or password.").is_visible()
     for _ in range(5):
-        page.get_by_role("textbox", name="Username").fill(locked_user)
-        page.get_by_role("textbox", name="Password").fill("wrong")
-        page.get_by_role("button", name="Sign in").click()
-        settle(page)
+        submit_sign_in(page, locked_user, "wrong")
     assert page.get_by_text(re.compile(r"Too many failed attempts")).is_visible()
     shot(page, "login-locked")
-    page.get_by_role("textbox", name="Username").fill("admin")
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
-    page.get_by_role("button", name="Sign in").click()
-    settle(page)
+    submit_sign_in(page, "admin", DEMO_PASSWORDS["admin"])
     # expect() waits: under load the War Room may still be drawing its cards right after sign-in.
     expect(page.get_by_role("heading", name="War Room")).to_be_visible()
     expect(page.locator('[data-testid="stMetric"]').nth(11)).to_be_visible()

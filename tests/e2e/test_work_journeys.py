@@ -17,7 +17,7 @@ from crm_core.actor import load_actor
 from crm_core.db import make_engine
 from crm_core.models import Account, Lead, Opportunity, User
 from crm_core.services import deals
-from tests.e2e.conftest import COOKIE_KEY, settle, shot, sign_in
+from tests.e2e.conftest import COOKIE_KEY, settle, shot, sign_in, submit_sign_in
 from tests.pages.conftest import DEMO_PASSWORDS
 
 TOAST = '[data-testid="stToast"]'
@@ -378,10 +378,7 @@ def test_a_deal_link_opened_signed_out_opens_that_deal_after_sign_in(server, new
     page.goto(f"{server.url}/deals?deal={deal_id}")
     settle(page)
     assert not page.get_by_text("Page not found").count()
-    page.get_by_role("textbox", name="Username").fill(rep_username)
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["rep"])
-    page.get_by_role("button", name="Sign in").click()
-    settle(page)
+    submit_sign_in(page, rep_username, DEMO_PASSWORDS["rep"])
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     assert re.search(rf"/deals\?deal={deal_id}$", page.url), page.url
 
@@ -389,10 +386,7 @@ def test_a_deal_link_opened_signed_out_opens_that_deal_after_sign_in(server, new
     other = new_page()
     other.goto(f"{server.url}/admin")
     settle(other)
-    other.get_by_role("textbox", name="Username").fill(rep_username)
-    other.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["rep"])
-    other.get_by_role("button", name="Sign in").click()
-    settle(other)
+    submit_sign_in(other, rep_username, DEMO_PASSWORDS["rep"])
     expect(other.get_by_role("heading", name="War Room")).to_be_visible()
     assert not other.get_by_role("heading", name="Admin").count()
 
@@ -409,9 +403,6 @@ def test_the_first_link_after_a_restart_also_opens_its_deal_after_sign_in(server
         page.goto(f"{fresh_url}/deals?deal={deal_id}")  # the process's very first request
         settle(page)
         assert not page.get_by_role("link", name="admin").count()  # no page list before sign-in
-        page.get_by_role("textbox", name="Username").fill(rep_username)
-        page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["rep"])
-        page.get_by_role("button", name="Sign in").click()
-        settle(page)
+        submit_sign_in(page, rep_username, DEMO_PASSWORDS["rep"])
         expect(page.get_by_role("heading", name=name)).to_be_visible()
         assert re.search(rf"/deals\?deal={deal_id}$", page.url), page.url
