@@ -135,6 +135,27 @@ def seeded_demo_url(tmp_path_factory, name: str, as_of: date) -> Iterator[str]:
         mp.undo()
 
 
+@contextmanager
+def seeded_demo_engine(tmp_path_factory, name: str, as_of: date) -> Iterator[Engine]:
+    """An engine on a fresh demo database (see `seeded_demo_url`), disposed afterwards."""
+    with seeded_demo_url(tmp_path_factory, name, as_of) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory) -> Iterator[str]:
+    """The demo seeded once per run as of today (as the pages' period presets are), shared by
+    the page, benchmark-table and work-page tests."""
+    from seed.demo import today_utc
+
+    with seeded_demo_url(tmp_path_factory, "demo", today_utc()) as url:
+        yield url
+
+
 @pytest.fixture
 def empty_db_url(tmp_path: Path) -> Iterator[str]:
     """URL of a database with no tables at all (for migration tests)."""

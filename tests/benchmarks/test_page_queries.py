@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -20,7 +19,6 @@ from benchmarks.pages import PAGE_QUERIES, ROOT, SIDEBAR, runner_calls
 from crm_core.db import make_engine
 from pages.components.navigation import DASHBOARDS, WAR_ROOM
 from seed.demo import today_utc
-from tests.conftest import seeded_demo_url
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)
 
@@ -50,12 +48,6 @@ def test_each_call_names_a_query_function_that_takes_its_arguments(page):
             inspect.signature(fn).bind("engine", **kwargs)
         else:
             inspect.signature(fn).bind("engine", "period", "filters", as_of=None, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory) -> Iterator[str]:
-    with seeded_demo_url(tmp_path_factory, "pageq", today_utc()) as url:
-        yield url
 
 
 def test_a_render_of_each_page_makes_exactly_the_calls_of_the_table(demo_url, monkeypatch):

@@ -5,14 +5,6 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import work_pages
-from seed.demo import today_utc
-from tests.conftest import seeded_demo_url
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory):
-    with seeded_demo_url(tmp_path_factory, "work-pages", today_utc()) as url:
-        yield url
 
 
 def test_every_work_page_of_each_role_is_timed(demo_url, monkeypatch, capsys):

@@ -10,11 +10,11 @@ from alembic import command
 from sqlalchemy import Engine, select
 
 from crm_core import rollups
-from crm_core.db import make_engine, session_factory
+from crm_core.db import session_factory
 from crm_core.models import Account, Activity, ActivityDay, Opportunity
 from crm_core.schema import alembic_config
 from crm_core.services import activities, deals
-from tests.conftest import seeded_demo_url
+from tests.conftest import seeded_demo_engine
 from tests.crm_core.factories import build_world, make_account, make_deal
 
 OPP = Opportunity.__table__
@@ -65,10 +65,8 @@ def account_rollup(engine: Engine, account_id: int) -> tuple:
 
 @pytest.fixture(scope="module")
 def demo_engine(tmp_path_factory):
-    with seeded_demo_url(tmp_path_factory, "rollups", date(2026, 11, 22)) as url:
-        engine = make_engine(url)
+    with seeded_demo_engine(tmp_path_factory, "rollups", date(2026, 11, 22)) as engine:
         yield engine
-        engine.dispose()
 
 
 def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):

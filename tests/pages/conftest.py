@@ -3,7 +3,6 @@ AppTest instances of the app pointed at it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from crm_core.db import make_engine
-from seed.demo import today_utc
-from tests.conftest import seeded_demo_url
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-
-
-@pytest.fixture(scope="session")
-def demo_url(tmp_path_factory) -> Iterator[str]:
-    with seeded_demo_url(tmp_path_factory, "demo", today_utc()) as url:
-        yield url
 
 
 @pytest.fixture

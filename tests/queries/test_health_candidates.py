@@ -10,11 +10,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
-from crm_core.db import make_engine
 from queries import health
 from queries.dimensions import filter_choices
 from queries.filters import Filters, Period
-from tests.conftest import seeded_demo_url
+from tests.conftest import seeded_demo_engine
 
 AS_OF = date(2026, 11, 22)
 PERIODS = [
@@ -26,10 +25,8 @@ PERIODS = [
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Engine]:
-    with seeded_demo_url(tmp_path_factory, "health", AS_OF) as url:
-        engine = make_engine(url)
+    with seeded_demo_engine(tmp_path_factory, "health", AS_OF) as engine:
         yield engine
-        engine.dispose()
 
 
 def _filters(engine: Engine) -> list[Filters]:
