@@ -536,7 +536,7 @@ def deal_rows(
         .order_by(*order)
     )
     count = select(func.count()).select_from(source).where(*where, *searched)
-    page = _page(engine, stmt, count, limit, 0)
+    page = _page(engine, stmt, count, limit, 0)  # `ids` holds the page: no second offset
     df = page.rows
     if df.empty:
         df = pd.DataFrame(columns=[*df.columns, "days_since_touch", "stale"])
