@@ -118,7 +118,7 @@ else:
     fig.add_bar(x=months, y=trend["bookings"], name="Bookings", marker_color=PALETTE[0])
     if trend["target"].notna().any():
         fig.add_scatter(
-            x=trend["month"],
+            x=months,  # the bars' category labels: dates here would start a second, time axis
             y=trend["target"],
             name="Target",
             mode="lines+markers",

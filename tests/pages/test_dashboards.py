@@ -89,3 +89,13 @@ def test_an_empty_period_shows_dashes_not_errors(admin_app):
     ):
         assert shown[ratio_id] == NO_VALUE, ratio_id
     assert shown["bookings"] == "$0"
+
+
+def test_the_target_line_sits_on_the_same_months_as_the_bookings_bars(admin_app):
+    import json
+
+    _open(admin_app, "pages/pipeline.py")
+    specs = [json.loads(e.proto.spec) for e in admin_app.get("plotly_chart")]
+    trend = next(s for s in specs if {t.get("name") for t in s["data"]} >= {"Bookings", "Target"})
+    bars, line = (next(t for t in trend["data"] if t["name"] == n) for n in ("Bookings", "Target"))
+    assert line["x"] == bars["x"]
