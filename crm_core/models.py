@@ -128,9 +128,10 @@ class Account(Base):
     __table_args__ = (
         Index(None, "owner_id", "region", "id", *CUSTOMER_ROLLUP_COLUMNS),
         Index(None, "region", "owner_id", "id", *CUSTOMER_ROLLUP_COLUMNS),
-        Index(None, "first_won_at", "churned_at", "second_won_at", "won_cents", "tier"),
+        Index(None, "first_won_at", "churned_at", "second_won_at", "won_cents", "tier", "region", "owner_id"),
+        Index(None, "second_won_at", "region", "owner_id"),
         Index(None, "tier", "first_won_at", "churned_at"),
-        Index(None, "churned_at"),
+        Index(None, "churned_at", "first_won_at", "region", "owner_id"),
         Index(None, "last_activity_at"),
         Index(None, "name", "id"),
     )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Subquery, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Subquery, func, or_, select, true
 
 from crm_core.dialect import cents, month_key, no_index
 from crm_core.models import Account, NpsResponse, Opportunity
@@ -93,51 +93,75 @@ def customer_summaries(
     engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
 ) -> list[dict[str, Any]]:
     """`customer_summary` for several (period, as_of) pairs — a period and the previous one for
-    the KPI deltas — in one pass over the kept customers' rollups (`crm_core.rollups`).
+    the KPI deltas — in one statement over the kept accounts' rollups (`crm_core.rollups`).
 
-    A customer as of T has `first_won_at < T`, a repeat one `second_won_at < T`; the won amount
-    before T is the customers' `won_cents` less the wins closed at or after T (a short range of
-    the won-deal index), so no T needs the won deals grouped by account.
+    One pass over the kept customers counts them all (and their repeat buyers and won amount);
+    everything that depends on T is then a short index range of what happened at or after
+    it, or of the few churned accounts (`_since_counts`):
+
+    - customers as of T = customers − first wins at or after T (`first_won_at`);
+    - repeat customers as of T = repeat customers − second wins at or after T;
+    - active as of T = customers as of T − those churned before T;
+    - won amount before T = won amount − wins closed at or after T (a range of the won-deal
+      index).
     """
-    first, second = ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at
-    items: list[Any] = [func.sum(ACCOUNTS.c.won_cents)]
-    for period, as_of in periods:
-        at = period.as_of(as_of)
-        items += [
-            func.count().filter(first < at),
-            func.count().filter(first < at, not_churned_at(at)),
-            func.count().filter(second < at),
-            _won_cents_since(at, filters),
-            func.count().filter(*period.contains(first)),
-            func.count().filter(first < period.start_ts, not_churned_at(period.start_ts)),
-        ]
-    stmt = select(*items).where(first.is_not(None), *account_scope(ACCOUNTS, filters))
-    churn_stmt = select(
-        *[func.count().filter(*period.contains(ACCOUNTS.c.churned_at)) for period, _ in periods]
-    ).where(
-        ACCOUNTS.c.churned_at >= min(period.start_ts for period, _ in periods),
-        ACCOUNTS.c.churned_at < max(period.end_ts for period, _ in periods),
-        *account_scope(ACCOUNTS, filters),
-    )
+    moments = [period.as_of(as_of) for period, as_of in periods]
+    scope = account_scope(ACCOUNTS, filters)
+    totals = select(
+        func.count().label("customers"),
+        func.count(ACCOUNTS.c.second_won_at).label("repeat"),
+        func.coalesce(func.sum(ACCOUNTS.c.won_cents), 0).label("cents"),
+    ).where(ACCOUNTS.c.first_won_at.is_not(None), *scope)
+    parts = [totals.subquery("totals"), *_since_counts(periods, moments, scope)]
+    won_since = [_won_cents_since(at, filters).label(f"won_since_{i}") for i, at in enumerate(moments)]
+    stmt = select(*[column for part in parts for column in part.c], *won_since).select_from(parts[0])
+    for part in parts[1:]:
+        stmt = stmt.join(part, true())
     with engine.connect() as conn:
-        total_cents, *row = conn.execute(stmt).one()
-        churned_counts = [as_int(v) for v in conn.execute(churn_stmt).one()]
-    out = []
-    for i, churned_count in enumerate(churned_counts):
-        customers, active, repeat, cents_since, new, active_at_start = row[6 * i : 6 * i + 6]
-        customers = as_int(customers)
-        lifetime_cents = as_int(total_cents) - as_int(cents_since)
-        out.append(
-            {
-                "active_customers": as_int(active),
-                "new_customers": as_int(new),
-                "churned_customers": churned_count,
-                "churn_rate": ratio(churned_count, as_int(active_at_start)),
-                "repeat_purchase_rate": ratio(as_int(repeat), customers),
-                "customer_lifetime_value": ratio(money(lifetime_cents), customers),
-            }
-        )
-    return out
+        row = conn.execute(stmt).one()._mapping
+    return [_customer_figures(row, i) for i in range(len(periods))]
+
+
+def _since_counts(
+    periods: list[tuple[Period, datetime | None]], moments: list[datetime], scope: list[Any]
+) -> list[Subquery]:
+    """Three one-row aggregates over short ranges: first wins since the earliest T or start,
+    second wins since the earliest T, and the churned accounts (few; covering index)."""
+    first, second, churned = ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.churned_at
+    starts = [period.start_ts for period, _ in periods]
+    firsts = select(
+        *[func.count().filter(first >= at).label(f"first_since_{i}") for i, at in enumerate(moments)],
+        *[func.count().filter(first >= s).label(f"first_since_start_{i}") for i, s in enumerate(starts)],
+        *[func.count().filter(*p.contains(first)).label(f"new_{i}") for i, (p, _) in enumerate(periods)],
+    ).where(first >= min(moments + starts), *scope)
+    seconds = select(
+        *[func.count().filter(second >= at).label(f"second_since_{i}") for i, at in enumerate(moments)]
+    ).where(second >= min(moments), *scope)
+    gone = select(
+        *[func.count().filter(churned < at, first < at).label(f"gone_{i}") for i, at in enumerate(moments)],
+        *[func.count().filter(churned < s, first < s).label(f"gone_start_{i}") for i, s in enumerate(starts)],
+        *[
+            func.count().filter(*p.contains(churned)).label(f"churned_{i}")
+            for i, (p, _) in enumerate(periods)
+        ],
+    ).where(churned < max(moments + [p.end_ts for p, _ in periods]), *scope)
+    return [firsts.subquery("firsts"), seconds.subquery("seconds"), gone.subquery("gone")]
+
+
+def _customer_figures(row: Any, i: int) -> dict[str, Any]:
+    customers = as_int(row["customers"]) - as_int(row[f"first_since_{i}"])
+    at_start = as_int(row["customers"]) - as_int(row[f"first_since_start_{i}"])
+    repeat = as_int(row["repeat"]) - as_int(row[f"second_since_{i}"])
+    churned = as_int(row[f"churned_{i}"])
+    lifetime_cents = as_int(row["cents"]) - as_int(row[f"won_since_{i}"])
+    return {
+        "active_customers": customers - as_int(row[f"gone_{i}"]),
+        "new_customers": as_int(row[f"new_{i}"]),
+        "churned_customers": churned,
+        "churn_rate": ratio(churned, at_start - as_int(row[f"gone_start_{i}"])),
+        "repeat_purchase_rate": ratio(repeat, customers),
+        "customer_lifetime_value": ratio(money(lifetime_cents), customers),
+    }
 
 
 def active_customers(
