@@ -15,8 +15,7 @@ st.title("Leaderboard")
 st.caption(f"{view.label} · ranked by bookings, then user id")
 
 now = run("queries.leaderboard.standings", view.period, view.filters)
-board, teams = now["board"], now["teams"]
-before = run("queries.leaderboard.leaderboard", view.period.previous(), view.filters)
+board, teams, before = now["board"], now["teams"], now["previous"]
 
 
 def with_movement(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:

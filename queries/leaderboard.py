@@ -10,25 +10,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Engine, func, null, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, select
 
 from crm_core.dialect import cents
 from crm_core.models import Activity, ActivityDay, Team, User
-from queries.filters import NO_FILTERS, Filters, Period, activity_scope, in_users
+from queries.filters import NO_FILTERS, Filters, Period, activity_scope, in_users, target_scope
 from queries.pipeline import open_deals_select
 from queries.sales import (
     OPP,
     TARGETS,
     closed_aggregates,
     closed_in,
-    prorated,
+    days_in_month,
+    month_days_inside,
+    months_of,
     summarise_closed,
-    target_rows_stmt,
 )
 from queries.values import as_int, money, ratio, table
 
@@ -61,13 +62,15 @@ def each_owner(owner_id: Any, filters: Filters) -> list[ColumnElement[bool]]:
 
 def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[int, tuple[Any, ...]]:
     """Raw closed-deal aggregates per owner: {owner_id: (won_cents, deals_won, deals_lost,
-    None)} (see `sales.closed_aggregates`; the sales cycle is not on the leaderboard)."""
+    None)} (see `sales.closed_aggregates`; the sales cycle is not on the leaderboard). One
+    statement per period: a FILTER per period over both ranges cost more (80 vs 2 x 30 ms at 1M
+    deals) than the statement it saves."""
     stmt = (
-        select(OPP.c.owner_id, *closed_aggregates(), null().label("cycle_seconds"))
+        select(OPP.c.owner_id, *closed_aggregates())
         .where(*closed_in(period, filters), *each_owner(OPP.c.owner_id, filters))
         .group_by(OPP.c.owner_id)
     )
-    return {row[0]: tuple(row[1:]) for row in conn.execute(stmt)}
+    return {owner_id: (*values, None) for owner_id, *values in conn.execute(stmt)}
 
 
 def activities_by_user(conn: Connection, period: Period, filters: Filters) -> dict[int, int]:
@@ -89,14 +92,42 @@ def activities_by_user(conn: Connection, period: Period, filters: Filters) -> di
     return {k: as_int(n) for k, n in conn.execute(stmt)}
 
 
-def targets_by_user(conn: Connection, period: Period, filters: Filters) -> dict[int, Decimal] | None:
-    """Prorated target per user (exact); None when targets do not apply (region/product)."""
+def _spanning(periods: list[Period]) -> Period:
+    return Period(min(p.start for p in periods), max(p.end for p in periods))
+
+
+def targets_by_user(
+    conn: Connection, periods: list[Period], filters: Filters
+) -> list[dict[int, Decimal] | None]:
+    """Prorated target per user and period, exactly; None when targets do not apply
+    (region/product). The database sums each user's cent-days (target cents x days of the month
+    inside P) per month length; each total is then divided once. One row per user instead of
+    one per user and month (3,500 rows and as many Decimal divisions for 500 reps)."""
     if not filters.targets_apply:
-        return None
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    for month, user_id, target_cents in conn.execute(target_rows_stmt(period, filters, TARGETS.c.user_id)):
-        totals[user_id] += prorated(month, Decimal(target_cents) / 100, period)
-    return dict(totals)
+        return [None for _ in periods]
+    columns, keys = [], []
+    for i, period in enumerate(periods):
+        by_length: dict[int, dict[date, int]] = defaultdict(dict)
+        for month in months_of(period):
+            by_length[days_in_month(month)][month] = month_days_inside(month, period)
+        for length, weights in by_length.items():
+            columns.append(func.sum(cents(TARGETS.c.amount) * case(weights, value=TARGETS.c.month, else_=0)))
+            keys.append((i, length))
+    span = _spanning(periods)
+    stmt = (
+        select(TARGETS.c.user_id, *columns)
+        .where(
+            TARGETS.c.month >= span.start.replace(day=1),
+            TARGETS.c.month <= span.end,
+            *target_scope(TARGETS, filters),
+        )
+        .group_by(TARGETS.c.user_id)
+    )
+    totals: list[dict[int, Decimal]] = [defaultdict(Decimal) for _ in periods]
+    for user_id, *sums in conn.execute(stmt):
+        for (i, length), n in zip(keys, sums, strict=True):
+            totals[i][user_id] += Decimal(as_int(n)) / (100 * length)
+    return [dict(t) for t in totals]
 
 
 def open_pipeline_by_owner(conn: Connection, at: datetime, filters: Filters) -> dict[int, int]:
@@ -115,12 +146,41 @@ class UserTotals:
     targets: dict[int, Decimal] | None
 
 
-def user_totals(conn: Connection, period: Period, filters: Filters) -> UserTotals:
-    return UserTotals(
-        closed_by_owner(conn, period, filters),
-        activities_by_user(conn, period, filters),
-        targets_by_user(conn, period, filters),
+@dataclass(frozen=True)
+class Member:
+    """A user in U as the board and the team comparison see them."""
+
+    user_id: int
+    display_name: str
+    team_id: int | None
+    team: str | None
+    is_active_rep: bool
+
+
+def members(conn: Connection, filters: Filters) -> list[Member]:
+    """The users in U with their team's name, by user id (every per-user total is of U)."""
+    stmt = (
+        select(
+            USERS.c.id,
+            USERS.c.display_name,
+            USERS.c.team_id,
+            TEAMS.c.name,
+            and_(USERS.c.active.is_(True), USERS.c.role == "rep"),
+        )
+        .select_from(USERS.outerjoin(TEAMS, TEAMS.c.id == USERS.c.team_id))
+        .where(*in_users(USERS.c.id, filters))
+        .order_by(USERS.c.id)
     )
+    return [Member(u, n, t, tn, bool(rep)) for u, n, t, tn, rep in conn.execute(stmt)]
+
+
+def user_totals(conn: Connection, periods: list[Period], filters: Filters) -> list[UserTotals]:
+    """Per-user totals of each period, one statement per source table for all of them."""
+    targets = targets_by_user(conn, periods, filters)
+    return [
+        UserTotals(closed_by_owner(conn, p, filters), activities_by_user(conn, p, filters), t)
+        for p, t in zip(periods, targets, strict=True)
+    ]
 
 
 def leaderboard_rows(
@@ -137,24 +197,23 @@ def leaderboard_rows(
     no value stays None (a DataFrame would turn it into NaN).
     """
     with engine.connect() as conn:
-        return _board_rows(conn, filters, user_totals(conn, period, filters))
+        (totals,) = user_totals(conn, [period], filters)
+        return _board_rows(members(conn, filters), totals)
 
 
-def _board_rows(conn: Connection, filters: Filters, totals: UserTotals) -> list[dict[str, Any]]:
-    reps_stmt = (
-        select(USERS.c.id, USERS.c.display_name, USERS.c.team_id)
-        .where(USERS.c.active.is_(True), USERS.c.role == "rep", *in_users(USERS.c.id, filters))
-        .order_by(USERS.c.id)
-    )
+def _board_rows(people: list[Member], totals: UserTotals) -> list[dict[str, Any]]:
     rows = []
-    for user_id, name, team_id in conn.execute(reps_stmt):
+    for person in people:
+        if not person.is_active_rep:
+            continue
+        user_id = person.user_id
         sales = summarise_closed(*totals.closed.get(user_id, (None, 0, 0, None)))
         goal = None if totals.targets is None else float(totals.targets.get(user_id, Decimal(0)))
         rows.append(
             {
                 "user_id": user_id,
-                "display_name": name,
-                "team_id": team_id,
+                "display_name": person.display_name,
+                "team_id": person.team_id,
                 "bookings": sales["bookings"],
                 "deals_won": sales["deals_won"],
                 "deals_lost": sales["deals_lost"],
@@ -215,24 +274,32 @@ def team_comparison(
     users' teams here, which avoids joining every deal and activity to users.
     """
     with engine.connect() as conn:
-        return _team_frame(conn, period.as_of(as_of), filters, user_totals(conn, period, filters))
+        (totals,) = user_totals(conn, [period], filters)
+        return _team_frame(conn, period.as_of(as_of), filters, members(conn, filters), totals)
 
 
 def standings(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> dict[str, pd.DataFrame]:
-    """{'board': `leaderboard`, 'teams': `team_comparison`} of one period, from one set of
-    per-user totals (the Leaderboard page shows both; each alone would scan the period twice)."""
+    """{'board': `leaderboard`, 'teams': `team_comparison`, 'previous': `leaderboard` of the
+    previous period} from one read per source table for both periods (the Leaderboard page
+    shows all three: the previous board gives the movers)."""
     with engine.connect() as conn:
-        per_user = user_totals(conn, period, filters)
-        board = _board_frame(_board_rows(conn, filters, per_user))
-        return {"board": board, "teams": _team_frame(conn, period.as_of(as_of), filters, per_user)}
+        people = members(conn, filters)
+        now, before = user_totals(conn, [period, period.previous()], filters)
+        return {
+            "board": _board_frame(_board_rows(people, now)),
+            "teams": _team_frame(conn, period.as_of(as_of), filters, people, now),
+            "previous": _board_frame(_board_rows(people, before)),
+        }
 
 
-def _team_frame(conn: Connection, at: datetime, filters: Filters, per_user: UserTotals) -> pd.DataFrame:
-    names = {t: n for t, n in conn.execute(select(TEAMS.c.id, TEAMS.c.name))}
-    team_of = {u: t for u, t in conn.execute(select(USERS.c.id, USERS.c.team_id))}
-    in_scope = {t for (t,) in conn.execute(select(USERS.c.team_id).where(*in_users(USERS.c.id, filters)))}
+def _team_frame(
+    conn: Connection, at: datetime, filters: Filters, people: list[Member], per_user: UserTotals
+) -> pd.DataFrame:
+    names = {p.team_id: p.team for p in people if p.team_id is not None}
+    team_of = {p.user_id: p.team_id for p in people}
+    in_scope = {p.team_id for p in people}
     pipeline = open_pipeline_by_owner(conn, at, filters)
     closed, acts, targets = per_user.closed, per_user.activities, per_user.targets
     totals: dict[Any, dict[str, Any]] = defaultdict(

@@ -133,6 +133,7 @@ def test_standings_equal_the_board_and_the_team_comparison(reps, filters):
     both = standings(reps, MARCH, filters)
     pd.testing.assert_frame_equal(both["board"], leaderboard(reps, MARCH, filters))
     pd.testing.assert_frame_equal(both["teams"], team_comparison(reps, MARCH, filters))
+    pd.testing.assert_frame_equal(both["previous"], leaderboard(reps, MARCH.previous(), filters))
     assert not both["teams"].empty
 
 
@@ -157,3 +158,39 @@ def test_activities_count_whole_utc_days_at_the_period_edges(engine, scenario):
     # region goes by the activity's account: the account-less one drops out
     in_region = leaderboard_rows(engine, MARCH, Filters(region="North"))
     assert {r["user_id"]: r["activities"] for r in in_region} == {3: 2, 4: 0}
+
+
+def test_standings_split_both_periods_at_their_edges(engine, scenario):
+    """March and the 31 days before it (01-29 … 02-28) read in one pass: each deal, activity and
+    target month lands in its own period only."""
+    s = scenario()
+    s.team(1, "North")
+    s.user(3, team=1, name="Cat").user(4, team=1, name="Dan")
+    s.account(10, owner=3)
+    s.opp(1, 10, 3, "100.00", "won", "2026-01-01", "2026-02-10")  # previous
+    s.opp(2, 10, 3, "300.00", "won", "2026-01-01", "2026-03-01")  # first instant of March
+    s.opp(3, 10, 3, "70.00", "lost", "2026-01-01", "2026-02-28T23:59:59")  # previous
+    s.opp(4, 10, 4, "200.00", "won", "2026-01-01", "2026-02-28")  # previous
+    s.opp(5, 10, 4, "50.00", "won", "2026-01-01", "2026-01-28T23:59:59")  # before both
+    s.target(3, "2026-01", "310").target(3, "2026-02", "280").target(4, "2026-03", "620")
+    s.activity(1, 3, "2026-02-15", account=10).activity(2, 4, "2026-03-31T23:00:00", account=10)
+    s.load(engine)
+
+    both = standings(engine, MARCH)
+    picked = ["user_id", "bookings", "deals_won", "deals_lost", "target", "attainment", "activities"]
+    now = [{k: r[k] for k in picked} for r in records(both["board"])]
+    before = [{k: r[k] for k in picked} for r in records(both["previous"])]
+    assert now == [
+        {"user_id": 3, "bookings": 300.0, "deals_won": 1, "deals_lost": 0, "target": 0.0,
+         "attainment": None, "activities": 0},
+        {"user_id": 4, "bookings": 0.0, "deals_won": 0, "deals_lost": 0, "target": 620.0,
+         "attainment": 0.0, "activities": 1},
+    ]  # fmt: skip
+    assert before == [
+        {"user_id": 4, "bookings": 200.0, "deals_won": 1, "deals_lost": 0, "target": 0.0,
+         "attainment": None, "activities": 0},
+        {"user_id": 3, "bookings": 100.0, "deals_won": 1, "deals_lost": 1, "target": 310.0 * 3 / 31 + 280.0,
+         "attainment": 100 / (310.0 * 3 / 31 + 280.0), "activities": 1},
+    ]  # fmt: skip
+    team = records(both["teams"])[0]
+    assert (team["bookings"], team["target"], team["activities"]) == (300.0, 620.0, 1)
