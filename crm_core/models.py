@@ -123,6 +123,8 @@ class Account(Base):
     first_won_at: Mapped[datetime | None]
     second_won_at: Mapped[datetime | None]
     won_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    latest_nps_at: Mapped[datetime | None]
+    latest_nps_score: Mapped[int | None]
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

@@ -15,13 +15,15 @@ On each account (the won deals of the account, whoever owns them):
 - `first_won_at`, `second_won_at`: closed_at of its first and second won deal (NULL when fewer);
   a customer as of T has `first_won_at < T`, a repeat customer `second_won_at < T`.
 - `won_cents`: Σ amount of its won deals, in cents.
+- `latest_nps_at`, `latest_nps_score`: its latest NPS response (by responded_at, then id), NULL
+  without one. For any T after `latest_nps_at` that response is the latest before T.
 
 Per user and UTC day (`activity_days`): how many activities the user has on that day (no row for
 none). A period is whole UTC days, so a period's activities per user are a sum of these rows.
 
-Kept in the writer's transaction: an ORM flush that touches opportunities, stage history or
-activities refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
-call `refresh_opportunities` / `refresh_accounts` for the ids they wrote. The demo seed computes
+Kept in the writer's transaction: an ORM flush that touches opportunities, stage history,
+activities or NPS responses refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
+call `refresh_opportunities` / `refresh_accounts` / `refresh_account_nps` for the ids they wrote. The demo seed computes
 the same values in numpy; tests compare every path with these SQL definitions.
 """
 
@@ -48,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.dialect import cents, day_of, greatest
 from crm_core.enums import OPEN_STAGES, STAGE_ORDER
-from crm_core.models import Account, Activity, ActivityDay, Opportunity, StageHistory
+from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, StageHistory
 from crm_core.utc import naive_utc
 
 OPP = Opportunity.__table__
@@ -56,6 +58,7 @@ HISTORY = StageHistory.__table__
 ACCOUNTS = Account.__table__
 ACTIVITIES = Activity.__table__
 ACTIVITY_DAYS = ActivityDay.__table__
+NPS = NpsResponse.__table__
 
 OPEN_ORDER = {stage: STAGE_ORDER[stage] for stage in OPEN_STAGES}
 CHUNK = 500
@@ -122,6 +125,21 @@ def account_rollups() -> dict[str, ColumnElement[Any]]:
     }
 
 
+def _latest_nps(column: Any) -> Any:
+    return (
+        select(column)
+        .where(NPS.c.account_id == ACCOUNTS.c.id)
+        .order_by(NPS.c.responded_at.desc(), NPS.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def nps_rollups() -> dict[str, ColumnElement[Any]]:
+    """Column → its definition, correlated to the ACCOUNTS row being updated."""
+    return {"latest_nps_at": _latest_nps(NPS.c.responded_at), "latest_nps_score": _latest_nps(NPS.c.score)}
+
+
 def _chunks(ids: Iterable[int] | None) -> Iterator[list[int] | None]:
     if ids is None:
         yield None
@@ -148,6 +166,13 @@ def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = Non
     """Recompute the customer rollups of accounts `ids` (every account when None)."""
     for chunk in _chunks(ids):
         stmt = update(ACCOUNTS).values(account_rollups())
+        conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
+
+
+def refresh_account_nps(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
+    """Recompute the latest NPS response of accounts `ids` (every account when None)."""
+    for chunk in _chunks(ids):
+        stmt = update(ACCOUNTS).values(nps_rollups())
         conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
 
 
@@ -183,6 +208,7 @@ def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple
 
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
 ACTIVITY_INPUTS = ("user_id", "occurred_at")
+NPS_INPUTS = ("account_id", "responded_at", "score")
 
 
 def _values(state: Any, name: str) -> set[Any]:
@@ -229,6 +255,14 @@ def _activity_days_touched(session: Session) -> set[tuple[int, date]]:
     return pairs
 
 
+def _nps_accounts_touched(session: Session) -> set[int]:
+    """Accounts (old and new) of every NPS response the flush wrote, moved or deleted."""
+    accounts: set[int] = set()
+    for _obj, state, _dirty in _written(session, NpsResponse, NPS_INPUTS):
+        accounts.update(_values(state, "account_id"))
+    return accounts
+
+
 @event.listens_for(Session, "after_flush")
 def _refresh_touched(session: Session, _context: Any) -> None:
     deals, accounts = _touched(session)
@@ -239,3 +273,6 @@ def _refresh_touched(session: Session, _context: Any) -> None:
     activity_days = _activity_days_touched(session)
     if activity_days:
         refresh_activity_day_pairs(session.connection(), activity_days)
+    nps_accounts = _nps_accounts_touched(session)
+    if nps_accounts:
+        refresh_account_nps(session.connection(), nps_accounts)

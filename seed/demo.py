@@ -73,7 +73,7 @@ from seed.demo_sales import (
     stage_history_table,
     targets_table,
 )
-from seed.demo_service import churn, nps_table, tickets_table
+from seed.demo_service import churn, latest_nps, nps_table, tickets_table
 from seed.demo_writer import NotEmpty, write_tables
 
 __all__ = [
@@ -211,9 +211,12 @@ def generate_tables(
     acts = build_activities(rng, spec, window, people, accounts, customers, opp, leads)
     yield acts.table
     yield acts.days
-    yield accounts_table(accounts, people, acts.account_last, opp)
-    yield opportunities_table(opp, accounts, people, leads.opp_lead_ids, acts.opp_last)
-    yield leads_table(rng, leads, people, acts.lead_last)
+    lead_rows = leads_table(rng, leads, people, acts.lead_last)
     progress("Generating tickets and NPS…")
-    yield tickets_table(rng, spec, accounts, customers, people, window)
-    yield nps_table(rng, spec, accounts, customers, window)
+    tickets = tickets_table(rng, spec, accounts, customers, people, window)
+    nps = nps_table(rng, spec, accounts, customers, window)  # the random draws keep their order
+    yield accounts_table(accounts, people, acts.account_last, opp, latest_nps(nps, accounts.ids))
+    yield opportunities_table(opp, accounts, people, leads.opp_lead_ids, acts.opp_last)
+    yield lead_rows
+    yield tickets
+    yield nps

@@ -439,9 +439,13 @@ def history_rollups(opp: Opportunities) -> dict[str, Column]:
 
 
 def accounts_table(
-    accounts: Accounts, people: People, last_activity: np.ndarray, opp: Opportunities
+    accounts: Accounts,
+    people: People,
+    last_activity: np.ndarray,
+    opp: Opportunities,
+    latest_nps: dict[str, Column],
 ) -> Table:
-    """`last_activity` is indexed by account id - 1."""
+    """`last_activity` is indexed by account id - 1, `latest_nps` in account id order."""
     order = np.argsort(accounts.ids)
     rollups = won_rollups(accounts, opp)
     return Table(
@@ -459,6 +463,7 @@ def accounts_table(
             "first_won_at": times(rollups["first_won_at"][order]),
             "second_won_at": times(rollups["second_won_at"][order]),
             "won_cents": ints(rollups["won_cents"][order]),
+            **latest_nps,
         },
     )
 

@@ -27,6 +27,7 @@ from seed.demo_common import (
     HOUR,
     MINUTE,
     NO_TIME,
+    Column,
     SizeSpec,
     Table,
     Window,
@@ -246,3 +247,19 @@ def nps_table(
             "responded_at": times(at[order]),
         },
     )
+
+
+def latest_nps(nps: Table, account_ids: np.ndarray) -> dict[str, Column]:
+    """Per account (in account id order): latest_nps_at and latest_nps_score, as
+    `crm_core.rollups` defines them. The rows are in (responded_at, id) order, so an account's
+    latest response is its last row."""
+    ids = np.sort(account_ids)
+    responder = np.searchsorted(ids, nps.columns["account_id"].values)
+    last = np.full(len(ids), -1)
+    np.maximum.at(last, responder, np.arange(len(nps)))
+    has = last >= 0
+    at, score = nps.columns["responded_at"].values, nps.columns["score"].values
+    return {
+        "latest_nps_at": times(np.where(has, at[last], NO_TIME)),
+        "latest_nps_score": Column("int", np.where(has, score[last], 0), ~has),
+    }

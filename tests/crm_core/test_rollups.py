@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from crm_core import rollups
 from crm_core.db import session_factory
-from crm_core.models import Account, Activity, ActivityDay, Opportunity
+from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity
 from crm_core.schema import alembic_config
 from crm_core.services import activities, deals
 from tests.conftest import seeded_demo_engine
@@ -23,11 +23,14 @@ DAYS = ActivityDay.__table__
 DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest_stage_order)
 PREVIOUS_COLUMNS = (OPP.c.history_prev_to_stage, OPP.c.history_prev_changed_at)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
+NPS_COLUMNS = (ACCOUNTS.c.latest_nps_at, ACCOUNTS.c.latest_nps_score)
 
 
 def _rows(conn) -> tuple[list, list, list]:
     deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
-    account_rows = conn.execute(select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)).all()
+    account_rows = conn.execute(
+        select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS, *NPS_COLUMNS).order_by(ACCOUNTS.c.id)
+    ).all()
     day_rows = conn.execute(select(DAYS).order_by(DAYS.c.user_id, DAYS.c.day)).all()
     return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows], [tuple(r) for r in day_rows]
 
@@ -43,6 +46,7 @@ def recomputed(engine: Engine) -> tuple[list, list, list]:
         rollups.refresh_opportunities(conn)
         rollups.refresh_accounts(conn)
         rollups.refresh_activity_days(conn)
+        rollups.refresh_account_nps(conn)
         rows = _rows(conn)
         conn.rollback()
     return rows
@@ -56,6 +60,11 @@ def deal_rollup(engine: Engine, deal_id: int) -> tuple:
 def previous_row(engine: Engine, deal_id: int) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(*PREVIOUS_COLUMNS).where(OPP.c.id == deal_id)).one())
+
+
+def latest_nps(engine: Engine, account_id: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*NPS_COLUMNS).where(ACCOUNTS.c.id == account_id)).one())
 
 
 def account_rollup(engine: Engine, account_id: int) -> tuple:
@@ -78,6 +87,7 @@ def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
     assert {r[3] for r in deals_seeded} == {1, 2, 3, 4, 5}
     assert sum(1 for r in accounts_seeded if r[2] is not None) > 50  # repeat customers
     assert sum(1 for r in accounts_seeded if r[1] is None and r[3] == 0) > 0  # prospects
+    assert sum(1 for r in accounts_seeded if r[5] is not None) > 100  # with an NPS response
 
 
 def test_services_keep_the_rollups_through_a_deal_lifecycle(engine):
@@ -194,3 +204,52 @@ def test_logging_moving_and_deleting_activities_keeps_the_day_counts(engine):
         session.delete(session.get(Activity, first.id))
     assert activity_days(engine) == {(rep.user_id, date(2026, 3, 1)): 1, (rep.user_id, date(2026, 3, 2)): 1}
     assert stored(engine) == recomputed(engine)
+
+
+def test_a_bundle_load_writes_the_latest_nps_of_each_account(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3).account(11, owner=3).account(12, owner=3)
+    s.nps(10, 3, "2026-03-01").nps(10, 9, "2026-03-05").nps(10, 6, "2026-03-05")  # tie: the later row
+    s.nps(11, 10, "2026-02-01T08:00:00+02:00")
+    s.load(engine)
+    assert latest_nps(engine, 10) == (datetime(2026, 3, 5), 6)
+    assert latest_nps(engine, 11) == (datetime(2026, 2, 1, 6), 10)
+    assert latest_nps(engine, 12) == (None, None)
+    assert stored(engine) == recomputed(engine)
+
+
+def test_orm_writes_of_nps_responses_keep_the_latest(engine):
+    world = build_world(engine)
+    first, second = (make_account(engine, world.rep_a.user_id) for _ in range(2))
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        old = NpsResponse(account_id=first, score=4, responded_at=datetime(2026, 3, 1))
+        new = NpsResponse(account_id=first, score=10, responded_at=datetime(2026, 3, 9))
+        session.add_all([old, new])
+    assert latest_nps(engine, first) == (datetime(2026, 3, 9), 10)
+    with sessions.begin() as session:
+        moved = session.get(NpsResponse, new.id)
+        moved.account_id = second
+    assert latest_nps(engine, first) == (datetime(2026, 3, 1), 4)
+    assert latest_nps(engine, second) == (datetime(2026, 3, 9), 10)
+    with sessions.begin() as session:
+        session.delete(session.get(NpsResponse, old.id))
+    assert latest_nps(engine, first) == (None, None)
+    assert stored(engine) == recomputed(engine)
+
+
+def test_the_migration_fills_the_latest_nps(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3)
+    s.nps(10, 2, "2026-03-01").nps(10, 8, "2026-03-02")
+    s.load(engine)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert latest_nps(engine, 10) == (datetime(2026, 3, 2), 8)

@@ -122,7 +122,7 @@ def test_tickets_that_missed_their_sla_in_the_last_90_days(engine, scenario):
 def test_latest_nps_before_t(engine, scenario):
     s = scenario()
     s.user(3)
-    for account_id in range(1, 7):
+    for account_id in range(1, 8):
         customer(s, account_id)
         if account_id != 6:
             s.activity(account_id, 3, RECENT, account=account_id)
@@ -132,8 +132,9 @@ def test_latest_nps_before_t(engine, scenario):
     s.nps(4, 8, "2026-03-01")
     s.nps(5, 0, "2026-03-01")
     s.nps(6, 9, "2026-03-01")  # no activity: 100 - 40 + 5
+    s.nps(7, 0, "2026-04-02")  # only after T: no NPS as of T
     s.load(engine)
-    assert scores(engine) == {1: 80, 2: 100, 3: 100, 4: 100, 5: 80, 6: 65}
+    assert scores(engine) == {1: 80, 2: 100, 3: 100, 4: 100, 5: 80, 6: 65, 7: 100}
 
 
 @pytest.fixture
