@@ -134,7 +134,7 @@ class Account(Base):
         Index(None, "second_won_at", "region", "owner_id"),
         Index(None, "tier", "first_won_at", "churned_at"),
         Index(None, "churned_at", "first_won_at", "region", "owner_id"),
-        Index(None, "last_activity_at"),
+        Index(None, "last_activity_at", "latest_nps_at", "latest_nps_score"),
         Index(None, "name", "id"),
     )
 

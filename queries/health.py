@@ -29,6 +29,7 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    and_,
     case,
     cast,
     func,
@@ -37,7 +38,6 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
-    union,
     union_all,
 )
 
@@ -60,6 +60,7 @@ ACTIVITY_STEPS = ((90, 40), (60, 25), (30, 10))  # (more than N days, points los
 TICKET_POINTS, TICKET_CAP = 10, 30
 SLA_POINTS, SLA_CAP, SLA_WINDOW = 5, 20, timedelta(days=90)
 DETRACTOR_POINTS, PROMOTER_POINTS = 20, 5
+DETRACTOR_MAX, PROMOTER_MIN = 6, 9
 HEALTHY_FROM, AT_RISK_FROM = 70, 40
 URGENT_PRIORITIES = ("high", "urgent")
 
@@ -160,11 +161,20 @@ def latest_nps_before(at: datetime) -> ColumnElement[int]:
     )
 
 
-def quiet_days() -> int:
+def quiet_days(with_detractor: bool = True) -> int:
     """The shortest silence (days without activity) that can take an account out of healthy on
-    its own: its activity points plus a detractor NPS exceed the 30 points of margin."""
+    its own (`with_detractor=False`: its activity points exceed the 30 points of margin) or
+    together with a detractor NPS (its activity points plus the detractor's exceed them)."""
     margin = 100 - HEALTHY_FROM
-    return min(days for days, points in ACTIVITY_STEPS if points + DETRACTOR_POINTS > margin)
+    extra = DETRACTOR_POINTS if with_detractor else 0
+    return min(days for days, points in ACTIVITY_STEPS if points + extra > margin)
+
+
+def maybe_detractor(at: datetime) -> ColumnElement[bool]:
+    """False only when the account's latest NPS before T is known, from the rollup, not to be a
+    detractor (or it has no response at all)."""
+    latest = ACCOUNTS.c.latest_nps_at
+    return or_(latest >= at, ACCOUNTS.c.latest_nps_score <= DETRACTOR_MAX)
 
 
 def weak_candidates(at: datetime, filters: Filters, urgent: CTE, missed: CTE, worst: str) -> CompoundSelect:
@@ -172,20 +182,27 @@ def weak_candidates(at: datetime, filters: Filters, urgent: CTE, missed: CTE, wo
     (`worst` = 'critical'), read from small index ranges; a superset, scored exactly afterwards.
 
     An account leaves healthy (< 70) when it loses more than 30 points net. Without ticket or SLA
-    points it can only lose activity points and 20 for a detractor NPS: so it needs more than 10
-    activity points, i.e. a last activity before T that is none or older than 60 days
-    (`quiet_days`). So an account that is not healthy has urgent tickets open, SLA misses, or
-    that long a silence: `last_activity_at` empty, older than T - 60 days, or not before T (when
-    only the index seek knows). A critical one (< 40) has lost more than 60 points, and activity
-    (40) plus a detractor NPS (20) make 60 at most: it has ticket or SLA points.
+    points it can only lose activity points and 20 for a detractor NPS: so it needs a last
+    activity before T that is none or older than 90 days (40 points, `quiet_days(False)`), or
+    older than 60 days (25 points, `quiet_days()`) and a detractor as its latest NPS before T
+    (`maybe_detractor`; a 60-90 day silence without one scores 75 or more). A `last_activity_at`
+    not before T only the index seek resolves: those are read too. A critical one (< 40) has
+    lost more than 60 points, and activity (40) plus a detractor NPS (20) make 60 at most: it has
+    ticket or SLA points.
     """
     branches = [select(urgent.c.account_id), select(missed.c.account_id)]
     if worst == "at_risk":
         last = ACCOUNTS.c.last_activity_at
+        silent_since = at - timedelta(days=quiet_days(with_detractor=False))
         quiet_since = at - timedelta(days=quiet_days())
-        quiet = or_(last.is_(None), last < quiet_since, last >= at)
+        quiet = or_(
+            last.is_(None),
+            last < silent_since,
+            last >= at,
+            and_(last >= silent_since, last < quiet_since, maybe_detractor(at)),
+        )
         branches.append(select(ACCOUNTS.c.id).where(quiet, *account_scope(ACCOUNTS, filters)))
-    return union(*branches)
+    return union_all(*branches)  # for IN: duplicates do no harm, and no temp b-tree dedupes them
 
 
 def components(at: datetime, filters: Filters, worst: str | None = None) -> CTE:
@@ -237,8 +254,8 @@ def scored(at: datetime, filters: Filters, worst: str | None = None) -> Subquery
     ticket_points = least(c.c.open_urgent_tickets * TICKET_POINTS, TICKET_CAP)
     sla_points = least(c.c.missed_sla_tickets * SLA_POINTS, SLA_CAP)
     nps_points = case(
-        (c.c.latest_nps <= 6, -DETRACTOR_POINTS),
-        (c.c.latest_nps >= 9, PROMOTER_POINTS),
+        (c.c.latest_nps <= DETRACTOR_MAX, -DETRACTOR_POINTS),
+        (c.c.latest_nps >= PROMOTER_MIN, PROMOTER_POINTS),
         else_=0,
     )
     with_points = select(

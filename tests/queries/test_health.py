@@ -233,3 +233,23 @@ def test_health_by_tier_counts_active_customers_per_tier_and_band(engine, scenar
         {"tier": "C", "healthy": 0, "at_risk": 0, "critical": 1, "customers": 1},
         {"tier": "(none)", "healthy": 1, "at_risk": 0, "critical": 0, "customers": 1},
     ]
+
+
+def test_a_60_to_90_day_silence_is_at_risk_only_with_a_detractor_before_t(engine, scenario):
+    """Silent since 2026-01-16 (75 days: -25). The latest NPS before T decides, whether the
+    account rollup knows it (latest response before T) or a seek must find it (latest after T)."""
+    s = scenario()
+    s.user(3)
+    for account_id in range(1, 6):
+        customer(s, account_id)
+        s.activity(account_id, 3, "2026-01-16", account=account_id)
+    s.nps(1, 3, "2026-03-01")  # detractor: 55, at risk
+    s.nps(2, 9, "2026-03-01")  # promoter: 80
+    s.nps(3, 2, "2026-02-01").nps(3, 10, "2026-04-05")  # detractor before T: 55
+    s.nps(4, 10, "2026-02-01").nps(4, 0, "2026-04-05")  # promoter before T: 80
+    # 5: no response: 75
+    s.load(engine)
+    assert scores(engine) == {1: 55, 2: 80, 3: 55, 4: 80, 5: 75}
+    weak = health_accounts(engine, MARCH)
+    assert weak["account_id"].tolist() == [1, 3]
+    assert health_bands(engine, MARCH) == {"healthy": 3, "at_risk": 2, "critical": 0}

@@ -37,8 +37,10 @@ def _filters(engine: Engine) -> list[Filters]:
 
 
 def test_quiet_days_follow_the_scoring_rules():
-    # 31-60 days without activity cost 10 points: even with a detractor NPS (-20) that is 80, healthy.
+    # 31-60 days without activity cost 10 points: even with a detractor NPS (-20) that is 70, healthy;
+    # 61-90 days cost 25: healthy (75) unless the latest NPS is a detractor; over 90 days cost 40.
     assert health.quiet_days() == 60
+    assert health.quiet_days(with_detractor=False) == 90
 
 
 @pytest.mark.parametrize("period", PERIODS, ids=lambda p: str(p.start))
