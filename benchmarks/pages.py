@@ -10,7 +10,9 @@ pages' arguments; `tests/benchmarks/test_page_queries.py` checks that every `run
 accounted for, so a page cannot gain a query the benchmark does not see.
 
 A call nested in an `if`/loop (the pipeline page's drill-downs, which only run after a click) is
-kept with `on_interaction=True` and left out of the default render.
+kept with `on_interaction=True` and left out of the default render. A call guarded by a lazy
+tab's `if tabs[i].open:` inside a loop over a table runs by default for the table's first row
+only (the tab open by default); the other rows are clicks.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ SIDEBAR_FUNCTION = "sidebar_filters"
 CACHE_RUNNER = "run"  # pages.components.cache.run
 CONDITIONAL = (ast.If, ast.IfExp, ast.While, ast.Try, ast.Match)
 LOOPS = (ast.For, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+SAFE_BUILTINS = {"enumerate": enumerate, "zip": zip}
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,10 @@ def _is_runner_call(node: ast.AST) -> bool:
 
 
 def _evaluate(node: ast.expr, namespace: dict[str, Any], where: str) -> Any:
-    """A literal-ish expression of the page (names: its constants and loop variables only)."""
+    """A literal-ish expression of the page (names: its constants, loop variables and
+    `enumerate`/`zip` over them)."""
     code = compile(ast.Expression(node), where, "eval")
-    return eval(code, {"__builtins__": {}}, dict(namespace))  # our own page source, no builtins
+    return eval(code, {"__builtins__": SAFE_BUILTINS}, dict(namespace))  # our own page source
 
 
 def _bind(target: ast.expr, value: Any, namespace: dict[str, Any]) -> None:
@@ -138,13 +142,20 @@ def _bind(target: ast.expr, value: Any, namespace: dict[str, Any]) -> None:
         raise ValueError(f"unsupported loop target {ast.unparse(target)!r}")
 
 
-def _loops(node: ast.AST, parents: dict[ast.AST, ast.AST], stop: ast.AST) -> tuple[list, bool]:
-    """The (target, iter) of the loops around `node`, outermost first, and whether an `if` (or
-    any other branch) encloses it."""
-    loops, conditional = [], False
+def _is_open_tab_test(node: ast.AST) -> bool:
+    """`if <tab>.open:` — a lazy tab's guard (st.tabs(..., on_change="rerun"))."""
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Attribute) and node.test.attr == "open"
+
+
+def _loops(node: ast.AST, parents: dict[ast.AST, ast.AST], stop: ast.AST) -> tuple[list, bool, bool]:
+    """The (target, iter) of the loops around `node`, outermost first, whether an `if` (or any
+    other branch) encloses it, and whether a lazy tab's `if <tab>.open:` does."""
+    loops, conditional, lazy_tab = [], False, False
     while node in parents and node is not stop:
         child, node = node, parents[node]
-        if isinstance(node, CONDITIONAL) and child is not getattr(node, "test", None):
+        if _is_open_tab_test(node) and child is not node.test:
+            lazy_tab = True
+        elif isinstance(node, CONDITIONAL) and child is not getattr(node, "test", None):
             conditional = True
         elif isinstance(node, ast.For) and child is not node.iter:
             loops.append((node.target, node.iter))
@@ -152,7 +163,7 @@ def _loops(node: ast.AST, parents: dict[ast.AST, ast.AST], stop: ast.AST) -> tup
             if len(node.generators) != 1 or node.generators[0].ifs:
                 raise ValueError("only single, unfiltered comprehensions around run() are understood")
             loops.append((node.generators[0].target, node.generators[0].iter))
-    return loops[::-1], conditional
+    return loops[::-1], conditional, lazy_tab
 
 
 def _bindings(loops: list, constants: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -225,9 +236,9 @@ def _calls_in(script: str, within: str | None = None) -> list[PageCall]:
     found = sorted((n for n in ast.walk(root) if _is_runner_call(n)), key=lambda n: (n.lineno, n.col_offset))
     calls = []
     for node in found:
-        loops, conditional = _loops(node, parents, root)
-        for namespace in _bindings(loops, constants, script):
-            calls.append(_parse_call(node, namespace, script, conditional))
+        loops, conditional, lazy_tab = _loops(node, parents, root)
+        for i, namespace in enumerate(_bindings(loops, constants, script)):
+            calls.append(_parse_call(node, namespace, script, conditional or (lazy_tab and i > 0)))
     return calls
 
 

@@ -44,31 +44,36 @@ if target is not None:
 else:
     st.caption(bookings_caption)
 
-st.subheader("Alerts", help="Each tab lists the records behind its count, with a CSV download.")
+st.subheader(
+    "Alerts",
+    help="Each tab lists the records behind its alert, with a CSV download. Only the open tab is "
+    "read from the database; its name is in the page's link.",
+)
 ALERTS = [
     ("Stale deals", "queries.pipeline.stale_deal_rows", {},
-     "Open deals with no activity in the 14 days before the end of the period.",
+     "open deals with no activity in the 14 days before the end of the period.",
      "No stale deals: every open deal was touched in the last 14 days."),
     ("SLA breaches", "queries.service.breaching_tickets", {},
-     "Open tickets already past their resolution SLA at the end of the period.",
+     "open tickets already past their resolution SLA at the end of the period.",
      "No open ticket is past its SLA."),
     ("Critical accounts", "queries.health.health_accounts", {"bands": ("critical",)},
-     "Active customers with a health score below 40, with the reasons that cost them points.",
+     "active customers with a health score below 40, with the reasons that cost them points.",
      "No customer is critical."),
     ("Unassigned leads", "queries.leads.unassigned_leads", {},
-     "Leads nobody owns yet. Reps can claim them on the Leads page.",
+     "leads nobody owns yet. Reps can claim them on the Leads page.",
      "The lead pool is empty (or a team/rep filter hides it)."),
 ]  # fmt: skip
-frames = [run(path, view.period, view.filters, limit=LIST_CAP, **extra) for _, path, extra, _, _ in ALERTS]
 
 
 def _count(frame) -> str:
     return f"{len(frame):,}+" if len(frame) >= LIST_CAP else f"{len(frame):,}"
 
 
-tabs = st.tabs([f"{title} ({_count(frame)})" for (title, *_), frame in zip(ALERTS, frames, strict=True)])
-for tab, (title, _, _, caption, empty), frame in zip(tabs, ALERTS, frames, strict=True):
-    with tab:
-        st.caption(caption)
-        slug = title.lower().replace(" ", "_")
-        record_table(frame, key=slug, empty=empty, filename=f"{slug}.csv", cap=LIST_CAP)
+tabs = st.tabs([title for title, *_ in ALERTS], key="alerts", on_change="rerun", bind="query-params")
+for i, (title, path, extra, caption, empty) in enumerate(ALERTS):
+    if tabs[i].open:  # lazy tabs: only the open one (the first unless the link says otherwise) runs
+        with tabs[i]:
+            frame = run(path, view.period, view.filters, limit=LIST_CAP, **extra)
+            st.caption(f"**{_count(frame)}** {caption}")
+            slug = title.lower().replace(" ", "_")
+            record_table(frame, key=slug, empty=empty, filename=f"{slug}.csv", cap=LIST_CAP)

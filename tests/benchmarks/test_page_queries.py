@@ -28,6 +28,17 @@ def test_the_five_dashboards_of_the_menu_are_benchmarked():
     assert all(p.render_calls for p in PAGE_QUERIES)
 
 
+def test_lazy_alert_tabs_run_the_first_tab_by_default_and_the_others_on_a_click():
+    war_room = next(p for p in PAGE_QUERIES if p.script == WAR_ROOM[0])
+    alerts = [c for c in war_room.calls if c.kwargs.get("limit") == 500]
+    assert [(c.path, c.on_interaction) for c in alerts] == [
+        ("queries.pipeline.stale_deal_rows", False),
+        ("queries.service.breaching_tickets", True),
+        ("queries.health.health_accounts", True),
+        ("queries.leads.unassigned_leads", True),
+    ]
+
+
 @pytest.mark.parametrize("page", PAGE_QUERIES, ids=lambda p: p.title)
 def test_every_run_call_of_the_page_is_in_the_table(page):
     source = (ROOT / page.script).read_text()

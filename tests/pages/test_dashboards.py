@@ -99,3 +99,36 @@ def test_the_target_line_sits_on_the_same_months_as_the_bookings_bars(admin_app)
     trend = next(s for s in specs if {t.get("name") for t in s["data"]} >= {"Bookings", "Target"})
     bars, line = (next(t for t in trend["data"] if t["name"] == n) for n in ("Bookings", "Target"))
     assert line["x"] == bars["x"]
+
+
+def test_war_room_reads_only_the_open_alert_tab(admin_app, demo_engine):
+    """The alert lists are lazy tabs bound to the URL: the first is open and filled, the others
+    stay empty until opened (their queries do not run); opening one fills it."""
+    from queries.service import breaching_tickets
+
+    app = _open(admin_app, "pages/war_room.py")
+    assert [t.label for t in app.tabs] == [
+        "Stale deals",
+        "SLA breaches",
+        "Critical accounts",
+        "Unassigned leads",
+    ]
+    assert len(app.tabs[0].dataframe) == 1
+    assert all(not tab.children for tab in app.tabs[1:])
+
+    app.session_state["alerts"] = "SLA breaches"
+    app.run()
+    assert not app.exception
+    assert not app.tabs[0].children
+    period = Period(*preset_range(DEFAULT_PRESET, today_utc()))
+    breaches = breaching_tickets(demo_engine, period, Filters(), limit=500)
+    assert app.tabs[1].caption[0].value.startswith(f"**{len(breaches):,}")
+
+
+def test_a_link_opens_its_alert_tab(admin_app):
+    app = admin_app
+    app.switch_page("pages/war_room.py")
+    app.query_params["alerts"] = "Unassigned leads"
+    app.run()
+    assert not app.exception
+    assert [bool(t.children) for t in app.tabs] == [False, False, False, True]
