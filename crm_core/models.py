@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -294,6 +295,14 @@ class ActivityDay(Base):
     __table_args__ = (Index(None, "day", "user_id", "activities"),)
 
 
+TICKET_CREATED_INDEX = ("created_at", "account_id", "priority", "first_response_at", "first_response_seconds")
+TICKET_RESOLVED_INDEX = ("resolved_at", "account_id", "created_at", "priority", "csat", "resolution_seconds")
+TICKET_ACCOUNT_INDEX = (
+    "account_id", "created_at", "resolved_at", "priority", "first_response_at", "csat",
+    "first_response_seconds", "resolution_seconds",
+)  # fmt: skip
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -308,13 +317,16 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     csat: Mapped[int | None] = mapped_column(Integer)
+    # Rollups (crm_core.rollups): seconds from created_at to the first response / resolution.
+    first_response_seconds: Mapped[float | None] = mapped_column(Float)
+    resolution_seconds: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="csat_range"),
-        Index(None, "created_at", "account_id", "priority", "first_response_at"),
-        Index(None, "resolved_at", "account_id", "created_at", "priority", "csat"),
-        Index(None, "account_id", "created_at", "resolved_at", "priority", "first_response_at", "csat"),
+        Index(None, *TICKET_CREATED_INDEX),
+        Index(None, *TICKET_RESOLVED_INDEX),
+        Index(None, *TICKET_ACCOUNT_INDEX),
         Index(None, "assignee_id", "status"),
         Index(None, "status", "priority", "created_at"),
         Index(None, "category"),

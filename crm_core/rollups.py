@@ -18,12 +18,17 @@ On each account (the won deals of the account, whoever owns them):
 - `latest_nps_at`, `latest_nps_score`: its latest NPS response (by responded_at, then id), NULL
   without one. For any T after `latest_nps_at` that response is the latest before T.
 
+On each ticket: `first_response_seconds`, `resolution_seconds`: seconds from created_at to
+first_response_at / resolved_at (`crm_core.dialect.seconds_between`), NULL while there is none.
+The SLA and response-time metrics read them from an index instead of a date difference per row.
+
 Per user and UTC day (`activity_days`): how many activities the user has on that day (no row for
 none). A period is whole UTC days, so a period's activities per user are a sum of these rows.
 
 Kept in the writer's transaction: an ORM flush that touches opportunities, stage history,
-activities or NPS responses refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
-call `refresh_opportunities` / `refresh_accounts` / `refresh_account_nps` for the ids they wrote. The demo seed computes
+activities, tickets or NPS responses refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
+call `refresh_opportunities` / `refresh_accounts` / `refresh_account_nps` / `refresh_tickets` for
+the ids they wrote. The demo seed computes
 the same values in numpy; tests compare every path with these SQL definitions.
 """
 
@@ -48,9 +53,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from crm_core.dialect import cents, day_of, greatest
+from crm_core.dialect import cents, day_of, greatest, seconds_between
 from crm_core.enums import OPEN_STAGES, STAGE_ORDER
-from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, StageHistory
+from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, StageHistory, Ticket
 from crm_core.utc import naive_utc
 
 OPP = Opportunity.__table__
@@ -59,6 +64,7 @@ ACCOUNTS = Account.__table__
 ACTIVITIES = Activity.__table__
 ACTIVITY_DAYS = ActivityDay.__table__
 NPS = NpsResponse.__table__
+TICKETS = Ticket.__table__
 
 OPEN_ORDER = {stage: STAGE_ORDER[stage] for stage in OPEN_STAGES}
 CHUNK = 500
@@ -176,6 +182,21 @@ def refresh_account_nps(conn: Connection | Session, ids: Iterable[int] | None = 
         conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
 
 
+def ticket_rollups() -> dict[str, ColumnElement[Any]]:
+    """Column → its definition, on the TICKETS row being updated."""
+    return {
+        "first_response_seconds": seconds_between(TICKETS.c.first_response_at, TICKETS.c.created_at),
+        "resolution_seconds": seconds_between(TICKETS.c.resolved_at, TICKETS.c.created_at),
+    }
+
+
+def refresh_tickets(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
+    """Recompute the durations of tickets `ids` (every ticket when None)."""
+    for chunk in _chunks(ids):
+        stmt = update(TICKETS).values(ticket_rollups())
+        conn.execute(stmt if chunk is None else stmt.where(TICKETS.c.id.in_(chunk)))
+
+
 DAY_COLUMNS = ["user_id", "day", "activities"]  # what `_day_counts` selects
 
 
@@ -209,6 +230,7 @@ def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
 ACTIVITY_INPUTS = ("user_id", "occurred_at")
 NPS_INPUTS = ("account_id", "responded_at", "score")
+TICKET_INPUTS = ("created_at", "first_response_at", "resolved_at")
 
 
 def _values(state: Any, name: str) -> set[Any]:
@@ -263,6 +285,15 @@ def _nps_accounts_touched(session: Session) -> set[int]:
     return accounts
 
 
+def _tickets_touched(session: Session) -> set[int]:
+    """Tickets the flush added or whose created/response/resolution times it changed."""
+    return {
+        obj.id
+        for obj, _state, _dirty in _written(session, Ticket, TICKET_INPUTS)
+        if obj not in session.deleted
+    }
+
+
 @event.listens_for(Session, "after_flush")
 def _refresh_touched(session: Session, _context: Any) -> None:
     deals, accounts = _touched(session)
@@ -276,3 +307,6 @@ def _refresh_touched(session: Session, _context: Any) -> None:
     nps_accounts = _nps_accounts_touched(session)
     if nps_accounts:
         refresh_account_nps(session.connection(), nps_accounts)
+    tickets = _tickets_touched(session)
+    if tickets:
+        refresh_tickets(session.connection(), tickets)

@@ -41,7 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from crm_core.dialect import greatest, least, no_index, seconds_between
+from crm_core.dialect import greatest, least, no_index
 from crm_core.enums import RESOLUTION_SLA_HOURS, TIERS
 from crm_core.models import Account, Activity, NpsResponse, Ticket, User, UTCDateTime
 from queries.customers import customer_rows_filter, not_churned_at
@@ -71,10 +71,9 @@ def resolution_sla_seconds(priority: ColumnElement[str]) -> ColumnElement[int]:
 
 
 def missed_resolution_sla() -> ColumnElement[bool]:
-    """The TICKETS row was resolved later than created_at + its resolution SLA."""
-    return seconds_between(TICKETS.c.resolved_at, TICKETS.c.created_at) > resolution_sla_seconds(
-        TICKETS.c.priority
-    )
+    """The TICKETS row was resolved later than created_at + its resolution SLA (its stored
+    resolution time, `crm_core.rollups`)."""
+    return TICKETS.c.resolution_seconds > resolution_sla_seconds(TICKETS.c.priority)
 
 
 def last_activity_before(at: datetime) -> ColumnElement[datetime]:

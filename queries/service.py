@@ -32,11 +32,13 @@ def _sla_seconds(hours: dict[str, int]) -> ColumnElement[int]:
 
 
 def resolution_seconds() -> ColumnElement[float]:
-    return seconds_between(TICKETS.c.resolved_at, TICKETS.c.created_at)
+    """resolved_at - created_at in seconds (the ticket's rollup, `crm_core.rollups`)."""
+    return TICKETS.c.resolution_seconds
 
 
 def first_response_seconds() -> ColumnElement[float]:
-    return seconds_between(TICKETS.c.first_response_at, TICKETS.c.created_at)
+    """first_response_at - created_at in seconds (the ticket's rollup)."""
+    return TICKETS.c.first_response_seconds
 
 
 def met_resolution_sla() -> ColumnElement[bool]:

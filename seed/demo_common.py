@@ -129,7 +129,8 @@ def group_max(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
 
 @dataclass(frozen=True)
 class Column:
-    """One column's values. kind: int, time (epoch s), date (epoch s), money (cents), text, bool.
+    """One column's values. kind: int, float, time (epoch s), date (epoch s), money (cents), text,
+    bool.
 
     `null` marks NULL entries; without it the column has none.
     """

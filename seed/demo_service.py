@@ -184,8 +184,16 @@ def tickets_table(
             "first_response_at": times(first_at),
             "resolved_at": times(resolved_at),
             "csat": refs(csat),
+            "first_response_seconds": _seconds_since(created, first_at),
+            "resolution_seconds": _seconds_since(created, resolved_at),
         },
     )
+
+
+def _seconds_since(start: np.ndarray, end: np.ndarray) -> Column:
+    """end - start in seconds, NULL where there is no end (the tickets' duration rollups)."""
+    missing = end == NO_TIME
+    return Column("float", np.where(missing, 0, end - start).astype(np.float64), missing)
 
 
 def _ticket_status(

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 
 from crm_core import rollups
 from crm_core.db import session_factory
-from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity
+from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, Ticket
 from crm_core.schema import alembic_config
-from crm_core.services import activities, deals
+from crm_core.services import activities, deals, tickets
 from tests.conftest import seeded_demo_engine
 from tests.crm_core.factories import build_world, make_account, make_deal
 
@@ -24,29 +24,33 @@ DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest
 PREVIOUS_COLUMNS = (OPP.c.history_prev_to_stage, OPP.c.history_prev_changed_at)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
 NPS_COLUMNS = (ACCOUNTS.c.latest_nps_at, ACCOUNTS.c.latest_nps_score)
+TICKETS = Ticket.__table__
+TICKET_COLUMNS = (TICKETS.c.first_response_seconds, TICKETS.c.resolution_seconds)
 
 
-def _rows(conn) -> tuple[list, list, list]:
+def _rows(conn) -> tuple[list, ...]:
     deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
     account_rows = conn.execute(
         select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS, *NPS_COLUMNS).order_by(ACCOUNTS.c.id)
     ).all()
     day_rows = conn.execute(select(DAYS).order_by(DAYS.c.user_id, DAYS.c.day)).all()
-    return [tuple(r) for r in deal_rows], [tuple(r) for r in account_rows], [tuple(r) for r in day_rows]
+    ticket_rows = conn.execute(select(TICKETS.c.id, *TICKET_COLUMNS).order_by(TICKETS.c.id)).all()
+    return tuple([tuple(r) for r in rows] for rows in (deal_rows, account_rows, day_rows, ticket_rows))
 
 
-def stored(engine: Engine) -> tuple[list, list, list]:
+def stored(engine: Engine) -> tuple[list, ...]:
     with engine.connect() as conn:
         return _rows(conn)
 
 
-def recomputed(engine: Engine) -> tuple[list, list, list]:
+def recomputed(engine: Engine) -> tuple[list, ...]:
     """The rollups recomputed from scratch, in a transaction that is rolled back."""
     with engine.connect() as conn:
         rollups.refresh_opportunities(conn)
         rollups.refresh_accounts(conn)
         rollups.refresh_activity_days(conn)
         rollups.refresh_account_nps(conn)
+        rollups.refresh_tickets(conn)
         rows = _rows(conn)
         conn.rollback()
     return rows
@@ -79,8 +83,9 @@ def demo_engine(tmp_path_factory):
 
 
 def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
-    deals_seeded, accounts_seeded, days_seeded = stored(demo_engine)
-    assert (deals_seeded, accounts_seeded, days_seeded) == recomputed(demo_engine)
+    deals_seeded, accounts_seeded, days_seeded, tickets_seeded = stored(demo_engine)
+    assert (deals_seeded, accounts_seeded, days_seeded, tickets_seeded) == recomputed(demo_engine)
+    assert sum(1 for r in tickets_seeded if r[2] is not None) > 1000  # resolved tickets
     assert sum(n for _, _, n in days_seeded) > 30_000  # every activity counted once
     assert sum(1 for r in deals_seeded if r[1] is not None) > 1000  # deals with history
     assert sum(1 for r in deals_seeded if r[4] is not None) > 500  # … with two rows or more
@@ -253,3 +258,62 @@ def test_the_migration_fills_the_latest_nps(engine, scenario):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     assert latest_nps(engine, 10) == (datetime(2026, 3, 2), 8)
+
+
+def ticket_durations(engine: Engine, ticket_id: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*TICKET_COLUMNS).where(TICKETS.c.id == ticket_id)).one())
+
+
+def test_a_bundle_load_writes_the_ticket_durations(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3)
+    s.ticket(
+        1,
+        10,
+        "high",
+        "2026-03-01",
+        first_response="2026-03-01T01:30:00",
+        resolved="2026-03-02T00:00:00+02:00",
+    )
+    s.ticket(2, 10, "low", "2026-03-01T12:00:00")
+    s.load(engine)
+    assert ticket_durations(engine, 1) == (5400.0, 79200.0)  # resolved 03-01 22:00 UTC
+    assert ticket_durations(engine, 2) == (None, None)
+    assert stored(engine) == recomputed(engine)
+
+
+def test_ticket_services_keep_the_durations(engine):
+    world = build_world(engine)
+    rep = world.rep_a
+    ticket = tickets.create(engine, rep, account_id=make_account(engine, rep.user_id), subject="Down")
+    assert ticket_durations(engine, ticket.id) == (None, None)
+    ticket = tickets.respond(engine, rep, ticket_id=ticket.id, expected_version=1)
+    response, resolution = ticket_durations(engine, ticket.id)
+    assert response == pytest.approx((ticket.first_response_at - ticket.created_at).total_seconds(), abs=1e-3)
+    assert resolution is None
+    ticket = tickets.change_status(engine, rep, ticket_id=ticket.id, expected_version=2, status="resolved")
+    resolution = ticket_durations(engine, ticket.id)[1]
+    assert resolution == pytest.approx((ticket.resolved_at - ticket.created_at).total_seconds(), abs=1e-3)
+    ticket = tickets.change_status(engine, rep, ticket_id=ticket.id, expected_version=3, status="open")
+    assert ticket_durations(engine, ticket.id)[1] is None
+    assert stored(engine) == recomputed(engine)
+
+
+def test_the_migration_fills_the_ticket_durations(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3)
+    s.ticket(
+        1, 10, "urgent", "2026-03-01", first_response="2026-03-01T00:10:00", resolved="2026-03-01T05:00:00"
+    )
+    s.load(engine)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert ticket_durations(engine, 1) == (600.0, 18000.0)
