@@ -71,7 +71,7 @@ _ROWS: list[tuple[str, str, Kind, str, str, MetricFn, GroupFn | None]] = [
      sales.target, sales.sales_target_summary),
     ("attainment", "Attainment", "percent", _S, "Bookings ÷ target.", sales.attainment, sales.sales_target_summary),
     ("collections", "Collections", "money", _S, "Σ payments with paid_at in the period.",
-     sales.collections, None),
+     sales.collections, sales.collections_summary),
     ("open_deals", "Open deals", "count", _S,
      "Opportunities open as of T: created before T and not closed before T.",
      pipeline.open_deals, pipeline.pipeline_summary),
@@ -145,6 +145,8 @@ MultiGroupFn = Callable[[Engine, list[tuple[Period, datetime | None]], Filters],
 MULTI_PERIOD: dict[GroupFn, MultiGroupFn] = {
     sales.sales_target_summary: sales.sales_target_summaries,
     customers.customer_summary: customers.customer_summaries,
+    sales.collections_summary: sales.collections_summaries,
+    service.service_summary: service.service_summaries,
 }
 """Groups that compute several periods in one pass (the KPI deltas: a period and the previous one)."""
 

@@ -265,7 +265,24 @@ def collections(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> float:
     """Σ payments.amount with paid_at in P, of the opportunities the filters keep (0.0 when none)."""
-    stmt = select(func.sum(cents(PAYMENTS.c.amount))).where(*period.contains(PAYMENTS.c.paid_at))
+    return collections_summaries(engine, [(period, as_of)], filters)[0]["collections"]
+
+
+def collections_summary(
+    engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """{'collections': float} (the registry's group of the `collections` id)."""
+    return collections_summaries(engine, [(period, as_of)], filters)[0]
+
+
+def collections_summaries(
+    engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """`collections_summary` of several periods in one statement: one range of paid_at over all
+    of them, and the kept deals (filters) read once."""
+    span = Period(min(p.start for p, _ in periods), max(p.end for p, _ in periods))
+    sums = [func.sum(cents(PAYMENTS.c.amount)).filter(*p.contains(PAYMENTS.c.paid_at)) for p, _ in periods]
+    stmt = select(*sums).where(*span.contains(PAYMENTS.c.paid_at))
     opp_conditions = opportunity_scope(OPP, filters)
     if opp_conditions and engine.dialect.name == "sqlite" and filters.region is None:
         # SQLite: the kept deals of a team/rep/product line as a set (read from the owner-led
@@ -278,7 +295,8 @@ def collections(
             *opp_conditions
         )
     with engine.connect() as conn:
-        return money(conn.execute(stmt).scalar())
+        totals = conn.execute(stmt).one()
+    return [{"collections": money(total)} for total in totals]
 
 
 # --- charts ----------------------------------------------------------------------------------

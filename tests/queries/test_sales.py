@@ -13,6 +13,7 @@ from queries.sales import (
     bookings,
     bookings_by_month,
     collections,
+    collections_summaries,
     deals_lost,
     deals_won,
     lost_reasons,
@@ -166,6 +167,16 @@ def test_collections_by_paid_at(engine, scenario):
     s.load(engine)
     assert collections(engine, MARCH) == 100.0 + 400.0
     assert collections(engine, EMPTY_PERIOD) == 0.0
+    both = [(MARCH, None), (MARCH.previous(), None)]  # the previous: 01-29 … 02-28
+    assert collections_summaries(engine, both) == [{"collections": 500.0}, {"collections": 800.0}]
+    assert collections_summaries(engine, both, Filters(owner_id=3)) == [
+        {"collections": 500.0},
+        {"collections": 800.0},
+    ]
+    assert collections_summaries(engine, both, Filters(owner_id=4)) == [
+        {"collections": 0.0},
+        {"collections": 0.0},
+    ]
 
 
 def test_bookings_by_month_against_prorated_target(targets):

@@ -12,6 +12,7 @@ from queries.service import (
     breaching_tickets,
     csat,
     first_response_by_priority,
+    service_summaries,
     service_summary,
     sla_by_priority,
     sla_met_rate,
@@ -85,6 +86,30 @@ def test_service_filters_act_on_the_account(desk):
     rep5 = service_summary(desk, MARCH, Filters(owner_id=5))
     assert (rep5["tickets_opened"], rep5["tickets_resolved"], rep5["ticket_backlog"]) == (2, 1, 2)
     assert service_summary(desk, MARCH, Filters(product_line="Widgets")) == service_summary(desk, MARCH)
+
+
+def test_two_periods_of_a_rep_in_one_pass_equal_the_ranges_of_the_same_accounts(desk):
+    """Rep 3 owns account 10, the only North account: the rep filter takes the one-pass path,
+    the region filter the index ranges; both give the hand-worked figures of each period."""
+    periods = [(MARCH, None), (MARCH.previous(), None)]  # the previous: 01-29 … 02-28, T = 03-01
+    march = {
+        "tickets_opened": 2,  # 1, 2
+        "tickets_resolved": 3,  # 1, 2, 3
+        "ticket_backlog": 1,  # 8
+        "sla_met_rate": 1 / 3,  # 1
+        "avg_first_response_hours": pytest.approx((0.5 + 2) / 2),
+        "csat": pytest.approx((5 + 2) / 2),
+    }
+    february = {
+        "tickets_opened": 1,  # 3
+        "tickets_resolved": 0,
+        "ticket_backlog": 2,  # 3 (resolved 03-05, after T) and 8
+        "sla_met_rate": None,
+        "avg_first_response_hours": None,
+        "csat": None,
+    }
+    assert service_summaries(desk, periods, Filters(owner_id=3)) == [march, february]
+    assert service_summaries(desk, periods, Filters(region="North")) == [march, february]
 
 
 def test_sla_and_first_response_by_priority(desk):
