@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -19,7 +20,9 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Engine,
+    Select,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -221,12 +224,24 @@ def _pipeline_frame(rows: list[tuple[Any, Any, Any, Any]], key: str) -> pd.DataF
     return pd.DataFrame(data, columns=[key, "deals", "amount", "weighted"])
 
 
+AS_OF = bindparam("as_of", type_=UTCDateTime())
+"""T as a parameter, for statements built once per filters (`_stage_line_statement`)."""
+
+
 def _stage_line_totals(
     conn: Connection, at: datetime, filters: Filters
 ) -> list[tuple[str, str, int, int, int]]:
     """(stage as of T, product line, deals, cents, cent-percents) of the deals open as of T: one
     scan grouped by stage and product, then joined to the dozen product rows."""
-    inner = _open_with_stage(at, filters)
+    rows = conn.execute(_stage_line_statement(filters), {"as_of": at})
+    return [(stage, name, as_int(n), as_int(c), as_int(w)) for stage, name, n, c, w in rows]
+
+
+@lru_cache(maxsize=128)
+def _stage_line_statement(filters: Filters) -> Select:
+    """Built once per filters with T as a parameter: building this statement (stage as of T in
+    two branches) and its cache key took longer than running it for a team's deals."""
+    inner = _open_with_stage(AS_OF, filters)
     pct = probability_percent(inner.c.stage)
     grouped = (
         select(
@@ -240,10 +255,9 @@ def _stage_line_totals(
         .subquery()
     )
     line = func.coalesce(PRODUCTS.c.product_line, "(none)")
-    stmt = select(grouped.c.stage, line, grouped.c.n, grouped.c.c, grouped.c.w).select_from(
+    return select(grouped.c.stage, line, grouped.c.n, grouped.c.c, grouped.c.w).select_from(
         grouped.outerjoin(PRODUCTS, PRODUCTS.c.id == grouped.c.product_id)
     )
-    return [(stage, name, as_int(n), as_int(c), as_int(w)) for stage, name, n, c, w in conn.execute(stmt)]
 
 
 def _rolled_up(totals: list[tuple[str, str, int, int, int]], by: int) -> dict[str, list[int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -211,3 +211,18 @@ def test_stage_as_of_from_the_rollups_equals_the_history_seek_at_every_boundary(
                 1: expected(changes, moment),
                 2: expected([("2026-03-05", "proposal")], moment),
             }, moment
+
+
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(product_line="Widgets"), Filters(owner_id=3)], ids=str
+)
+def test_the_breakdown_statement_built_once_per_filters_answers_every_t(open_book, filters):
+    """`pipeline_breakdown` reuses one statement per filters with T as a parameter: for each day
+    around March its stage rows add up to `pipeline_summary` (built for each call) of that T."""
+    for day in range(0, 40, 3):
+        at = datetime(2026, 2, 25) + timedelta(days=day)
+        by_stage = pipeline_by_stage(open_book, MARCH, filters, as_of=at)
+        summary = pipeline_summary(open_book, MARCH, filters, as_of=at)
+        assert int(by_stage["deals"].sum()) == summary["open_deals"], at
+        assert by_stage["amount"].sum() == pytest.approx(summary["open_pipeline"]), at
+        assert by_stage["weighted"].sum() == pytest.approx(summary["weighted_pipeline"]), at
