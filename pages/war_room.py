@@ -74,6 +74,7 @@ for i, (title, path, extra, caption, empty) in enumerate(ALERTS):
     if tabs[i].open:  # lazy tabs: only the open one (the first unless the link says otherwise) runs
         with tabs[i]:
             frame = run(path, view.period, view.filters, limit=LIST_CAP, **extra)
-            st.caption(f"**{_count(frame)}** {caption}")
+            if not frame.empty:
+                st.caption(f"**{_count(frame)}** {caption}")
             slug = title.lower().replace(" ", "_")
             record_table(frame, key=slug, empty=empty, filename=f"{slug}.csv", cap=LIST_CAP)
