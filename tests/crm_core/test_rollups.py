@@ -56,6 +56,15 @@ def recomputed(engine: Engine) -> tuple[list, ...]:
     return rows
 
 
+def down_and_up(engine: Engine, revision: str) -> None:
+    """Downgrade to `revision`, then upgrade back to head (each in its own transaction)."""
+    cfg = alembic_config()
+    for step, target in ((command.downgrade, revision), (command.upgrade, "head")):
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, target)
+
+
 def deal_rollup(engine: Engine, deal_id: int) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(*DEAL_COLUMNS).where(OPP.c.id == deal_id)).one())
@@ -163,14 +172,8 @@ def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
     s.history(1, "negotiation", at="2026-02-10")
     s.activity(1, 3, "2026-03-01T10:00:00", account=10)
     s.load(engine)
-    cfg = alembic_config()
     for revision in ("0003", "0002", "0001"):
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, revision)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        down_and_up(engine, revision)
         assert deal_rollup(engine, 1) == ("negotiation", datetime(2026, 2, 10), 5)
         assert previous_row(engine, 1) == ("proposal", datetime(2026, 2, 9))
         assert activity_days(engine) == {(3, date(2026, 3, 1)): 1}
@@ -250,13 +253,7 @@ def test_the_migration_fills_the_latest_nps(engine, scenario):
     s.account(10, owner=3)
     s.nps(10, 2, "2026-03-01").nps(10, 8, "2026-03-02")
     s.load(engine)
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    down_and_up(engine, "0008")
     assert latest_nps(engine, 10) == (datetime(2026, 3, 2), 8)
 
 
@@ -309,11 +306,5 @@ def test_the_migration_fills_the_ticket_durations(engine, scenario):
         1, 10, "urgent", "2026-03-01", first_response="2026-03-01T00:10:00", resolved="2026-03-01T05:00:00"
     )
     s.load(engine)
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0009")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    down_and_up(engine, "0009")
     assert ticket_durations(engine, 1) == (600.0, 18000.0)
