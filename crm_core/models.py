@@ -106,6 +106,8 @@ DEAL_ROLLUP_COLUMNS = (
     "history_prev_changed_at",
     "history_prev_to_stage",
     "furthest_stage_order",
+    "history_prev2_changed_at",
+    "history_prev2_to_stage",
 )
 
 
@@ -196,13 +198,17 @@ class Opportunity(Base):
     lost_reason: Mapped[str | None] = mapped_column(String(200))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", deferrable=True, initially="DEFERRED"))
     last_activity_at: Mapped[datetime | None]
-    # The latest and second-latest stage_history rows (to_stage, changed_at) and the funnel's
-    # furthest stage order, kept by `crm_core.rollups`.
+    # The latest, second- and third-latest stage_history rows (to_stage, changed_at), the
+    # funnel's furthest stage order and closed_at - created_at in seconds, kept by
+    # `crm_core.rollups`.
     history_to_stage: Mapped[str | None] = mapped_column(String(20))
     history_changed_at: Mapped[datetime | None]
     history_prev_to_stage: Mapped[str | None] = mapped_column(String(20))
     history_prev_changed_at: Mapped[datetime | None]
     furthest_stage_order: Mapped[int | None] = mapped_column(SmallInteger)
+    history_prev2_to_stage: Mapped[str | None] = mapped_column(String(20))
+    history_prev2_changed_at: Mapped[datetime | None]
+    cycle_seconds: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -220,6 +226,7 @@ class Opportunity(Base):
             "last_activity_at",
             "lost_reason",
             *DEAL_ROLLUP_COLUMNS,
+            "cycle_seconds",
         ),
         Index(None, "closed_at", "owner_id", "stage"),
         Index(None, "created_at", "owner_id", "stage", "product_id", "account_id", "furthest_stage_order"),

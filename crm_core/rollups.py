@@ -5,8 +5,12 @@ On each opportunity:
   NULL without history. For any T after `history_changed_at` that row is the stage as of T.
 - `history_prev_to_stage`, `history_prev_changed_at`: the row before it, NULL with fewer than two
   rows. For T between the two, the earlier row is the stage as of T; with one row, a T at or
-  before it has no row before T (`prospecting`). So the weighted pipeline seeks stage_history only
-  for deals whose stage changed twice or more at or after T.
+  before it has no row before T (`prospecting`).
+- `history_prev2_to_stage`, `history_prev2_changed_at`: the row before that (the third-latest),
+  likewise. So the weighted pipeline seeks stage_history only for deals whose stage changed
+  three times or more at or after T.
+- `cycle_seconds`: closed_at - created_at in seconds (`seconds_between`), NULL while open: the
+  sales cycle of the won deals is a mean of a stored number.
 - `furthest_stage_order`: the funnel's furthest stage (metrics.md "Funnel"): the highest order
   among prospecting, every open stage in the history, the current stage when open, and won when
   won now. It depends on no T.
@@ -103,6 +107,9 @@ def opportunity_rollups() -> dict[str, ColumnElement[Any]]:
         "history_prev_to_stage": _latest_history(HISTORY.c.to_stage, 1),
         "history_prev_changed_at": _latest_history(HISTORY.c.changed_at, 1),
         "furthest_stage_order": furthest_stage_order(),
+        "history_prev2_to_stage": _latest_history(HISTORY.c.to_stage, 2),
+        "history_prev2_changed_at": _latest_history(HISTORY.c.changed_at, 2),
+        "cycle_seconds": seconds_between(OPP.c.closed_at, OPP.c.created_at),
     }
 
 
@@ -227,7 +234,8 @@ def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple
         conn.execute(insert(ACTIVITY_DAYS).from_select(DAY_COLUMNS, counts))
 
 
-ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id")
+ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id", "created_at")
+DEAL_INPUTS = ("stage", "closed_at", "created_at")  # what a deal's own rollups depend on
 ACTIVITY_INPUTS = ("user_id", "occurred_at")
 NPS_INPUTS = ("account_id", "responded_at", "score")
 TICKET_INPUTS = ("created_at", "first_response_at", "resolved_at")
@@ -254,13 +262,13 @@ def _written(session: Session, kind: type, inputs: tuple[str, ...]) -> Iterator[
 
 def _touched(session: Session) -> tuple[set[int], set[int]]:
     """(opportunity ids, account ids) whose rollups the flush may have changed. A deal's own
-    rollups follow its stage history and stage; its account's follow only won deals, so a save
-    that involves no won stage (before or after) leaves the account alone."""
+    rollups follow its stage history, stage and dates; its account's follow only won deals, so a
+    save that involves no won stage (before or after) leaves the account alone."""
     written = (*session.new, *session.dirty, *session.deleted)
     deals = {obj.opportunity_id for obj in written if isinstance(obj, StageHistory)}
     accounts: set[int] = set()
     for obj, state, dirty in _written(session, Opportunity, ROLLUP_INPUTS):
-        if not dirty or state.attrs.stage.history.has_changes():
+        if not dirty or any(state.attrs[name].history.has_changes() for name in DEAL_INPUTS):
             deals.add(obj.id)
         if "won" in _values(state, "stage"):
             accounts.update(_values(state, "account_id"))

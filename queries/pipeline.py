@@ -100,8 +100,9 @@ def stage_as_of(as_of: datetime) -> ColumnElement[str]:
     From the `history_*` rollups (`crm_core.rollups`), in order: the latest history row when it is
     before T; the current stage when the rollups are kept (`furthest_stage_order` set) and show
     no history; the second-latest row when it is before T; `prospecting` when the only row is at
-    or after T. Only deals whose stage changed twice or more at or after T (or without rollups)
-    seek their history.
+    or after T; the third-latest row when it is before T; `prospecting` when the only two rows
+    are at or after T. Only deals whose stage changed three times or more at or after T (or
+    without rollups) seek their history.
     """
     latest = (
         select(HISTORY.c.to_stage)
@@ -118,6 +119,8 @@ def stage_as_of(as_of: datetime) -> ColumnElement[str]:
         (and_(kept, OPP.c.history_changed_at.is_(None)), OPP.c.stage),
         (OPP.c.history_prev_changed_at < as_of, OPP.c.history_prev_to_stage),
         (and_(kept, OPP.c.history_prev_changed_at.is_(None)), literal("prospecting")),
+        (OPP.c.history_prev2_changed_at < as_of, OPP.c.history_prev2_to_stage),
+        (and_(kept, OPP.c.history_prev2_changed_at.is_(None)), literal("prospecting")),
         else_=sought,
     )
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from crm_core.dialect import cents, seconds_between
+from crm_core.dialect import cents
 from crm_core.enums import CLOSED_STAGES
 from crm_core.models import Opportunity, Payment, Target
 from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope, target_scope
@@ -210,7 +210,7 @@ def closed_ranges(periods: list[Period], filters: Filters) -> CompoundSelect:
     branches = []
     for i, period in enumerate(periods):
         where = [*period.contains(OPP.c.closed_at), *opportunity_scope(OPP, filters)]
-        cycle = func.avg(seconds_between(OPP.c.closed_at, OPP.c.created_at))
+        cycle = func.avg(OPP.c.cycle_seconds)  # closed_at - created_at (`crm_core.rollups`)
         branches.append(
             select(literal(i), func.sum(cents(OPP.c.amount)), func.count(), literal(0), cycle).where(
                 WON, *where

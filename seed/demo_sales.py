@@ -409,33 +409,28 @@ def won_rollups(accounts: Accounts, opp: Opportunities) -> dict[str, np.ndarray]
 
 
 def history_rollups(opp: Opportunities) -> dict[str, Column]:
-    """Per deal: its latest and second-latest stage_history rows (to_stage, changed_at) and the
-    funnel's furthest stage order, as `crm_core.rollups` defines them. History rows are grouped
-    by deal and in time order (`stage_changes`), so a deal's latest row is its last and the one
-    before it is the row just above, when that row is the same deal's."""
+    """Per deal: its latest, second- and third-latest stage_history rows (to_stage, changed_at),
+    the funnel's furthest stage order and the sales cycle, as `crm_core.rollups` defines them.
+    History rows are grouped by deal and in time order (`stage_changes`), so a deal's latest row
+    is its last and the ones before it are the rows just above, when they are the same deal's."""
     changes, n = opp.changes, len(opp)
     last = np.full(n, -1)
     np.maximum.at(last, changes["opp"], np.arange(len(changes["opp"])))
-    has = last >= 0
-    prev = np.where(has, last - 1, -1)
-    has_prev = (prev >= 0) & (changes["opp"][np.maximum(prev, 0)] == np.arange(n))
     stage_names = np.array([*STAGE_CODES, None], dtype=object)
-    to_stage = np.where(has, changes["to"][last], len(STAGE_CODES))
-    changed_at = np.where(has, changes["at"][last], NO_TIME)
-    prev_to_stage = np.where(has_prev, changes["to"][prev], len(STAGE_CODES))
-    prev_changed_at = np.where(has_prev, changes["at"][prev], NO_TIME)
+    rows = {}
+    for k, prefix in enumerate(("history", "history_prev", "history_prev2")):
+        row = np.where(last >= 0, last - k, -1)
+        has = (row >= 0) & (changes["opp"][np.maximum(row, 0)] == np.arange(n))
+        rows[f"{prefix}_to_stage"] = texts(stage_names[np.where(has, changes["to"][row], len(STAGE_CODES))])
+        rows[f"{prefix}_changed_at"] = times(np.where(has, changes["at"][row], NO_TIME))
     open_orders = np.where(changes["to"] <= N, changes["to"] + 1, 0)
     furthest = np.ones(n, dtype=np.int64)
     np.maximum.at(furthest, changes["opp"], open_orders)
     furthest = np.maximum(furthest, np.where(opp.stage <= N, opp.stage + 1, 0))
     furthest = np.where(opp.stage == W, W + 1, furthest)
-    return {
-        "history_to_stage": texts(stage_names[to_stage]),
-        "history_changed_at": times(changed_at),
-        "history_prev_to_stage": texts(stage_names[prev_to_stage]),
-        "history_prev_changed_at": times(prev_changed_at),
-        "furthest_stage_order": ints(furthest),
-    }
+    closed = opp.closed_at != NO_TIME
+    cycle = np.where(closed, opp.closed_at - opp.created_at, 0).astype(np.float64)
+    return {**rows, "furthest_stage_order": ints(furthest), "cycle_seconds": Column("float", cycle, ~closed)}
 
 
 def accounts_table(

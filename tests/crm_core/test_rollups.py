@@ -22,6 +22,7 @@ ACCOUNTS = Account.__table__
 DAYS = ActivityDay.__table__
 DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest_stage_order)
 PREVIOUS_COLUMNS = (OPP.c.history_prev_to_stage, OPP.c.history_prev_changed_at)
+THIRD_COLUMNS = (OPP.c.history_prev2_to_stage, OPP.c.history_prev2_changed_at, OPP.c.cycle_seconds)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
 NPS_COLUMNS = (ACCOUNTS.c.latest_nps_at, ACCOUNTS.c.latest_nps_score)
 TICKETS = Ticket.__table__
@@ -29,7 +30,9 @@ TICKET_COLUMNS = (TICKETS.c.first_response_seconds, TICKETS.c.resolution_seconds
 
 
 def _rows(conn) -> tuple[list, ...]:
-    deal_rows = conn.execute(select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS).order_by(OPP.c.id)).all()
+    deal_rows = conn.execute(
+        select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS, *THIRD_COLUMNS).order_by(OPP.c.id)
+    ).all()
     account_rows = conn.execute(
         select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS, *NPS_COLUMNS).order_by(ACCOUNTS.c.id)
     ).all()
@@ -98,6 +101,8 @@ def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
     assert sum(n for _, _, n in days_seeded) > 30_000  # every activity counted once
     assert sum(1 for r in deals_seeded if r[1] is not None) > 1000  # deals with history
     assert sum(1 for r in deals_seeded if r[4] is not None) > 500  # … with two rows or more
+    assert sum(1 for r in deals_seeded if r[6] is not None) > 200  # … with three rows or more
+    assert sum(1 for r in deals_seeded if r[8] is not None) > 1000  # closed deals: their cycle
     assert {r[3] for r in deals_seeded} == {1, 2, 3, 4, 5}
     assert sum(1 for r in accounts_seeded if r[2] is not None) > 50  # repeat customers
     assert sum(1 for r in accounts_seeded if r[1] is None and r[3] == 0) > 0  # prospects
@@ -308,3 +313,42 @@ def test_the_migration_fills_the_ticket_durations(engine, scenario):
     s.load(engine)
     down_and_up(engine, "0009")
     assert ticket_durations(engine, 1) == (600.0, 18000.0)
+
+
+def third_row_and_cycle(engine: Engine, deal_id: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*THIRD_COLUMNS).where(OPP.c.id == deal_id)).one())
+
+
+def test_services_keep_the_third_stage_row_and_the_cycle(engine):
+    world = build_world(engine)
+    rep = world.rep_a
+    deal_id = make_deal(engine, rep.user_id, make_account(engine, rep.user_id), amount=500)
+    deal = None
+    for version, stage in enumerate(("qualification", "proposal"), start=1):
+        deal = deals.move_stage(engine, rep, deal_id=deal_id, expected_version=version, to_stage=stage)
+    assert third_row_and_cycle(engine, deal_id) == (None, None, None)  # two rows, open
+    deal = deals.mark_won(engine, rep, deal_id=deal_id, expected_version=deal.version)
+    third, _at, cycle = third_row_and_cycle(engine, deal_id)
+    assert third == "qualification"
+    assert cycle == pytest.approx((deal.closed_at - deal.created_at).total_seconds(), abs=1e-3)
+    deals.reopen(engine, rep, deal_id=deal_id, expected_version=deal.version, to_stage="negotiation")
+    assert third_row_and_cycle(engine, deal_id)[::2] == ("proposal", None)  # reopened: no cycle
+    assert stored(engine) == recomputed(engine)
+
+
+def test_a_bundle_load_and_the_migration_write_the_third_row_and_the_cycle(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3)
+    s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
+    s.history(1, "qualification", at="2026-02-09").history(1, "proposal", at="2026-02-10")
+    s.history(1, "won", at="2026-03-05")
+    s.opp(2, account=10, owner=3, amount="100.00", stage="proposal", created="2026-02-01")
+    s.load(engine)
+    expected = ("qualification", datetime(2026, 2, 9), 32 * 86400.0)
+    assert third_row_and_cycle(engine, 1) == expected
+    assert third_row_and_cycle(engine, 2) == (None, None, None)
+    down_and_up(engine, "0010")
+    assert third_row_and_cycle(engine, 1) == expected
+    assert stored(engine) == recomputed(engine)

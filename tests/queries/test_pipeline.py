@@ -180,9 +180,9 @@ def test_stale_deal_rows(touches):
 
 
 def test_stage_as_of_from_the_rollups_equals_the_history_seek_at_every_boundary(engine, scenario):
-    """The rollup branches of `stage_as_of` (latest row, previous row, single row after T) give
-    the spec's answer — the latest history row before T, by changed_at then id — for every T
-    around each change, ties included."""
+    """The rollup branches of `stage_as_of` (latest, second- and third-latest row, one or two rows
+    all after T) and the history seek (earlier rows) give the spec's answer — the latest history
+    row before T, by changed_at then id — for every T around each change, ties included."""
     changes = [
         ("2026-03-01", "qualification"),
         ("2026-03-05", "proposal"),
@@ -195,6 +195,12 @@ def test_stage_as_of_from_the_rollups_equals_the_history_seek_at_every_boundary(
     s.opp(1, 10, 3, "100.00", "negotiation", "2026-01-10")
     s.opp(2, 10, 3, "100.00", "proposal", "2026-01-10")
     s.history(2, "proposal", "2026-03-05")
+    two = [("2026-03-04", "qualification"), ("2026-03-08", "proposal")]
+    three = [("2026-03-02", "qualification"), ("2026-03-06", "proposal"), ("2026-03-10", "negotiation")]
+    s.opp(3, 10, 3, "100.00", "proposal", "2026-01-10").opp(4, 10, 3, "100.00", "negotiation", "2026-01-10")
+    for deal_id, history in ((3, two), (4, three)):
+        for at, stage in history:
+            s.history(deal_id, stage, at)
     for at, stage in changes:
         s.history(1, stage, at)
     s.load(engine)
@@ -210,6 +216,8 @@ def test_stage_as_of_from_the_rollups_equals_the_history_seek_at_every_boundary(
             assert got == {
                 1: expected(changes, moment),
                 2: expected([("2026-03-05", "proposal")], moment),
+                3: expected(two, moment),
+                4: expected(three, moment),
             }, moment
 
 
