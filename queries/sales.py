@@ -278,25 +278,36 @@ def collections_summary(
 def collections_summaries(
     engine: Engine, periods: list[tuple[Period, datetime | None]], filters: Filters = NO_FILTERS
 ) -> list[dict[str, Any]]:
-    """`collections_summary` of several periods in one statement: one range of paid_at over all
-    of them, and the kept deals (filters) read once."""
-    span = Period(min(p.start for p, _ in periods), max(p.end for p, _ in periods))
-    sums = [func.sum(cents(PAYMENTS.c.amount)).filter(*p.contains(PAYMENTS.c.paid_at)) for p, _ in periods]
-    stmt = select(*sums).where(*span.contains(PAYMENTS.c.paid_at))
+    """`collections_summary` of several periods in one statement. Without a deal filter, a
+    contiguous range of paid_at per period (UNION ALL, as in `closed_ranges`: one range with a
+    FILTER per period was 2.5x slower); with one, one range over all periods with a FILTER each,
+    so that the kept deals are read once (two ranges read them twice: 39 against 22 ms for a
+    team and a product line at 1M deals)."""
     opp_conditions = opportunity_scope(OPP, filters)
-    if opp_conditions and engine.dialect.name == "sqlite" and filters.region is None:
+    paid = PAYMENTS.c.paid_at
+    if not opp_conditions:
+        ranges = [
+            select(literal(i), func.sum(cents(PAYMENTS.c.amount))).where(*period.contains(paid))
+            for i, (period, _) in enumerate(periods)
+        ]
+        with engine.connect() as conn:
+            totals = dict(conn.execute(union_all(*ranges)).all())
+        return [{"collections": money(totals.get(i))} for i in range(len(periods))]
+    span = Period(min(p.start for p, _ in periods), max(p.end for p, _ in periods))
+    sums = [func.sum(cents(PAYMENTS.c.amount)).filter(*p.contains(paid)) for p, _ in periods]
+    stmt = select(*sums).where(*span.contains(paid))
+    if engine.dialect.name == "sqlite" and filters.region is None:
         # SQLite: the kept deals of a team/rep/product line as a set (read from the owner-led
         # covering index) checked per payment, instead of a lookup of every payment's row in the
         # wide opportunities table (measured 5x faster at 1M deals). A region keeps a quarter of
         # all deals: too big a set, so it joins like PostgreSQL, which plans the join well.
         stmt = stmt.where(PAYMENTS.c.opportunity_id.in_(select(OPP.c.id).where(*opp_conditions)))
-    elif opp_conditions:
+    else:
         stmt = stmt.select_from(PAYMENTS.join(OPP, OPP.c.id == PAYMENTS.c.opportunity_id)).where(
             *opp_conditions
         )
     with engine.connect() as conn:
-        totals = conn.execute(stmt).one()
-    return [{"collections": money(total)} for total in totals]
+        return [{"collections": money(total)} for total in conn.execute(stmt).one()]
 
 
 # --- charts ----------------------------------------------------------------------------------
