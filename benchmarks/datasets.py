@@ -26,7 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, ForeignKeyConstraint, inspect
+from sqlalchemy import Engine, ForeignKeyConstraint, Index, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 
@@ -108,14 +108,25 @@ def run_seed(url: str, size: str, as_of: date) -> tuple[float, str, str]:
 # --- indexes ----------------------------------------------------------------------------------
 
 
+def _present_columns(ix: dict) -> tuple[str, ...]:
+    """An index's key columns, then its INCLUDE columns (PostgreSQL) after a '+'."""
+    included = tuple(ix.get("include_columns") or ())
+    return tuple(ix["column_names"]) + (("+", *included) if included else ())
+
+
+def _wanted_columns(ix: Index, dialect: str) -> tuple[str, ...]:
+    included = tuple(ix.dialect_options["postgresql"]["include"] or ()) if dialect == "postgresql" else ()
+    return tuple(c.name for c in ix.columns) + (("+", *included) if included else ())
+
+
 def sync_indexes(engine: Engine, log=print) -> list[str]:
     """Make the database's secondary indexes those of the models (by name and columns)."""
     insp = inspect(engine)
     changes: list[str] = []
     with engine.begin() as conn:
         for table in Base.metadata.sorted_tables:
-            present = {ix["name"]: tuple(ix["column_names"]) for ix in insp.get_indexes(table.name)}
-            wanted = {ix.name: tuple(c.name for c in ix.columns) for ix in table.indexes}
+            present = {ix["name"]: _present_columns(ix) for ix in insp.get_indexes(table.name)}
+            wanted = {ix.name: _wanted_columns(ix, engine.dialect.name) for ix in table.indexes}
             for name, columns in present.items():
                 if name.startswith("ix_") and wanted.get(name) != columns:
                     conn.exec_driver_sql(f"DROP INDEX {name}")

@@ -227,6 +227,8 @@ class Opportunity(Base):
             "lost_reason",
             *DEAL_ROLLUP_COLUMNS,
             "cycle_seconds",
+            postgresql_include=["id"],  # SQLite indexes carry the rowid; PostgreSQL's need it for
+            # index-only scans of the stage-as-of-T seeks, which correlate on id (134 -> 48 ms)
         ),
         Index(None, "closed_at", "owner_id", "stage"),
         Index(None, "created_at", "owner_id", "stage", "product_id", "account_id", "furthest_stage_order"),
@@ -241,6 +243,7 @@ class Opportunity(Base):
             "account_id",
             "last_activity_at",
             *DEAL_ROLLUP_COLUMNS,
+            postgresql_include=["id"],
         ),
         Index(None, "account_id", "stage", "closed_at", "amount"),
         Index(None, "product_id", "stage"),
