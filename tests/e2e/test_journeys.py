@@ -71,6 +71,29 @@ def test_filters_change_numbers_live_in_the_url_and_reopen_the_same_view(server,
     second.close()
 
 
+def test_an_alert_tab_opens_lazily_lives_in_the_url_and_reopens_from_a_link(server, context):
+    """Only the open alert tab draws its list; opening another puts it in the link, and that link
+    opens the same tab in a new page."""
+    page = context.new_page()
+    sign_in(page, server.url, "admin", DEMO_PASSWORDS["admin"])
+    alerts = page.get_by_role("tablist")
+    expect(alerts.get_by_role("tab", name="Stale deals")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("button", name="Download CSV")).to_have_count(1)  # one list drawn
+    alerts.get_by_role("tab", name="Unassigned leads").click()
+    settle(page)
+    assert parse_qs(urlparse(page.url).query)["alerts"] == ["Unassigned leads"]
+    expect(page.get_by_text(re.compile(r"leads nobody owns yet"))).to_be_visible()
+    link = page.url
+
+    other = context.new_page()
+    other.goto(link)
+    settle(other)
+    expect(other.get_by_role("tab", name="Unassigned leads")).to_have_attribute("aria-selected", "true")
+    expect(other.get_by_role("button", name="Download CSV")).to_have_count(1)
+    other.close()
+    page.close()
+
+
 def _first_team(server):
     from sqlalchemy import select
 
