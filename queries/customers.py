@@ -5,8 +5,9 @@ The account is the unit the filters act on (owner in U, region); all its won dea
 whoever owns them, and product_line does not act on customers or NPS.
 
 The customer metrics read the accounts' rollups of their won deals (`first_won_at`,
-`second_won_at`, `won_cents`, kept by `crm_core.rollups` on every write), so one pass over the
-kept accounts answers them for any T; `churned_customers` is a range on churned_at.
+`second_won_at`, `won_cents`, kept by `crm_core.rollups` on every write): one pass over the
+kept customers plus short index ranges of what changed since T answer them for any T
+(`customer_summaries`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ queries stay index-friendly: plain comparisons and `IN (subquery)` on the filter
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -68,6 +69,12 @@ class Period:
         """The period of equal length that ends the day before this one starts."""
         end = self.start - ONE_DAY
         return Period(end - timedelta(days=self.days - 1), end)
+
+    @staticmethod
+    def spanning(periods: Iterable[Period]) -> Period:
+        """From the first day of any of `periods` to the last day of any: one range over all."""
+        periods = list(periods)
+        return Period(min(p.start for p in periods), max(p.end for p in periods))
 
     def as_of(self, as_of: datetime | date | None = None) -> datetime:
         """T for this period: `as_of` as naive UTC, else the end of the period.

@@ -92,10 +92,6 @@ def activities_by_user(conn: Connection, period: Period, filters: Filters) -> di
     return {k: as_int(n) for k, n in conn.execute(stmt)}
 
 
-def _spanning(periods: list[Period]) -> Period:
-    return Period(min(p.start for p in periods), max(p.end for p in periods))
-
-
 def targets_by_user(
     conn: Connection, periods: list[Period], filters: Filters
 ) -> list[dict[int, Decimal] | None]:
@@ -113,7 +109,7 @@ def targets_by_user(
         for length, weights in by_length.items():
             columns.append(func.sum(cents(TARGETS.c.amount) * case(weights, value=TARGETS.c.month, else_=0)))
             keys.append((i, length))
-    span = _spanning(periods)
+    span = Period.spanning(periods)
     stmt = (
         select(TARGETS.c.user_id, *columns)
         .where(

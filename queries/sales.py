@@ -293,7 +293,7 @@ def collections_summaries(
         with engine.connect() as conn:
             totals = dict(conn.execute(union_all(*ranges)).all())
         return [{"collections": money(totals.get(i))} for i in range(len(periods))]
-    span = Period(min(p.start for p, _ in periods), max(p.end for p, _ in periods))
+    span = Period.spanning(p for p, _ in periods)
     sums = [func.sum(cents(PAYMENTS.c.amount)).filter(*p.contains(paid)) for p, _ in periods]
     stmt = select(*sums).where(*span.contains(paid))
     if engine.dialect.name == "sqlite" and filters.region is None:

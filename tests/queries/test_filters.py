@@ -123,3 +123,9 @@ def test_filters_combine_as_an_intersection(two_teams):
     assert bookings(two_teams, MARCH, Filters(team_id=1, owner_id=5)) == 0.0  # rep 5 is not in team 1
     assert new_leads(two_teams, MARCH, Filters(team_id=2, region="North")) == 1  # lead 3
     assert bookings(two_teams, MARCH, Filters(region="Nowhere")) == 0.0
+
+
+def test_spanning_runs_from_the_first_start_to_the_last_end():
+    march = Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert Period.spanning([march, march.previous()]) == Period(date(2026, 1, 29), date(2026, 3, 31))
+    assert Period.spanning(iter([march])) == march
