@@ -125,10 +125,14 @@ def test_war_room_reads_only_the_open_alert_tab(admin_app, demo_engine):
     assert app.tabs[1].caption[0].value.startswith(f"**{len(breaches):,}")
 
 
-def test_a_link_opens_its_alert_tab(admin_app):
+@pytest.mark.parametrize(
+    ("value", "opened"),
+    [("Unassigned leads", [False, False, False, True]), ("No such tab", [True, False, False, False])],
+)
+def test_a_link_opens_its_alert_tab_or_the_first_one(admin_app, value, opened):
     app = admin_app
     app.switch_page("pages/war_room.py")
-    app.query_params["alerts"] = "Unassigned leads"
+    app.query_params["alerts"] = value
     app.run()
     assert not app.exception
-    assert [bool(t.children) for t in app.tabs] == [False, False, False, True]
+    assert [bool(t.children) for t in app.tabs] == opened
