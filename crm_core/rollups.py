@@ -30,10 +30,10 @@ Per user and UTC day (`activity_days`): how many activities the user has on that
 none). A period is whole UTC days, so a period's activities per user are a sum of these rows.
 
 Kept in the writer's transaction: an ORM flush that touches opportunities, stage history,
-activities, tickets or NPS responses refreshes the rows involved (`after_flush` below), and bulk writers (bundle loader, migration)
-call `refresh_opportunities` / `refresh_accounts` / `refresh_account_nps` / `refresh_tickets` for
-the ids they wrote. The demo seed computes
-the same values in numpy; tests compare every path with these SQL definitions.
+activities, tickets or NPS responses refreshes the rows involved (`after_flush` below), and bulk
+writers (bundle loader, migrations) call `refresh_opportunities` / `refresh_accounts` /
+`refresh_account_nps` / `refresh_tickets` for the ids they wrote. The demo seed computes the
+same values in numpy; tests compare every path with these SQL definitions.
 """
 
 from __future__ import annotations
@@ -170,23 +170,29 @@ def refresh_opportunities(
     definitions = opportunity_rollups()
     if columns is not None:
         definitions = {name: definitions[name] for name in columns}
+    _refresh(conn, OPP, definitions, ids)
+
+
+def _refresh(
+    conn: Connection | Session,
+    table: Any,
+    definitions: dict[str, ColumnElement[Any]],
+    ids: Iterable[int] | None,
+) -> None:
+    """UPDATE `table` SET each column to its definition, for the rows `ids` (all when None)."""
     for chunk in _chunks(ids):
-        stmt = update(OPP).values(definitions)
-        conn.execute(stmt if chunk is None else stmt.where(OPP.c.id.in_(chunk)))
+        stmt = update(table).values(definitions)
+        conn.execute(stmt if chunk is None else stmt.where(table.c.id.in_(chunk)))
 
 
 def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
     """Recompute the customer rollups of accounts `ids` (every account when None)."""
-    for chunk in _chunks(ids):
-        stmt = update(ACCOUNTS).values(account_rollups())
-        conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
+    _refresh(conn, ACCOUNTS, account_rollups(), ids)
 
 
 def refresh_account_nps(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
     """Recompute the latest NPS response of accounts `ids` (every account when None)."""
-    for chunk in _chunks(ids):
-        stmt = update(ACCOUNTS).values(nps_rollups())
-        conn.execute(stmt if chunk is None else stmt.where(ACCOUNTS.c.id.in_(chunk)))
+    _refresh(conn, ACCOUNTS, nps_rollups(), ids)
 
 
 def ticket_rollups() -> dict[str, ColumnElement[Any]]:
@@ -199,9 +205,7 @@ def ticket_rollups() -> dict[str, ColumnElement[Any]]:
 
 def refresh_tickets(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
     """Recompute the durations of tickets `ids` (every ticket when None)."""
-    for chunk in _chunks(ids):
-        stmt = update(TICKETS).values(ticket_rollups())
-        conn.execute(stmt if chunk is None else stmt.where(TICKETS.c.id.in_(chunk)))
+    _refresh(conn, TICKETS, ticket_rollups(), ids)
 
 
 DAY_COLUMNS = ["user_id", "day", "activities"]  # what `_day_counts` selects

@@ -239,8 +239,9 @@ def new_vs_churned_by_month(
 
 # --- NPS ---------------------------------------------------------------------------------------
 
-PROMOTER = NPS.c.score >= 9
-DETRACTOR = NPS.c.score <= 6
+DETRACTOR_MAX, PROMOTER_MIN = 6, 9  # NPS: detractors answer 0-6, promoters 9-10
+PROMOTER = NPS.c.score >= PROMOTER_MIN
+DETRACTOR = NPS.c.score <= DETRACTOR_MAX
 
 
 def _nps_aggregates() -> list[Any]:

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from crm_core.dialect import greatest, least, no_index
 from crm_core.enums import RESOLUTION_SLA_HOURS, TIERS
 from crm_core.models import Account, Activity, NpsResponse, Ticket, User, UTCDateTime
-from queries.customers import customer_rows_filter, not_churned_at
+from queries.customers import DETRACTOR_MAX, PROMOTER_MIN, customer_rows_filter, not_churned_at
 from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope
 from queries.values import as_int, clamp_limit, table
 
@@ -60,7 +60,6 @@ ACTIVITY_STEPS = ((90, 40), (60, 25), (30, 10))  # (more than N days, points los
 TICKET_POINTS, TICKET_CAP = 10, 30
 SLA_POINTS, SLA_CAP, SLA_WINDOW = 5, 20, timedelta(days=90)
 DETRACTOR_POINTS, PROMOTER_POINTS = 20, 5
-DETRACTOR_MAX, PROMOTER_MIN = 6, 9
 HEALTHY_FROM, AT_RISK_FROM = 70, 40
 URGENT_PRIORITIES = ("high", "urgent")
 

@@ -53,8 +53,7 @@ def closed_in(period: Period, filters: Filters) -> list[ColumnElement[bool]]:
 
 def closed_aggregates(*also: ColumnElement[bool]) -> list[Any]:
     """SELECT items of the per-owner breakdown of `closed_in`, of the rows that meet `also` too
-    (the sales cycle, a julianday() per won deal, is left to `closed_ranges`: no breakdown shows
-    it)."""
+    (the sales cycle is left to `closed_ranges`: no breakdown shows it)."""
     return [
         func.sum(cents(OPP.c.amount)).filter(WON, *also),
         func.count().filter(WON, *also),

@@ -99,15 +99,15 @@ def _check_unique(
         value = tuple(row.values.get(name) for name in names)
         if None in value:
             continue
-        folded = tuple(fold(v) for v in value)
-        if folded in first_seen:
-            line, earlier = first_seen[folded]
+        compared = tuple(fold(v) for v in value)
+        if compared in first_seen:
+            line, earlier = first_seen[compared]
             shown = ", ".join(_show(name, v) for name, v in zip(names, value, strict=True))
             same = "" if earlier == value else f" as {', '.join(map(str, earlier))}, ignoring case"
             reason = f"duplicate {shown}{same} (first on line {line})"
             problems.append(Problem(file, row.line, names[-1], reason))
         else:
-            first_seen[folded] = (row.line, value)
+            first_seen[compared] = (row.line, value)
 
 
 def _show(name: str, value: Any) -> str:
