@@ -1,6 +1,5 @@
 """Leaderboard: reps ranked by bookings, attainment bars, movers vs the previous period, teams side by side."""
 
-import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -15,30 +14,19 @@ st.title("Leaderboard")
 st.caption(f"{view.label} · ranked by bookings, then user id")
 
 now = run("queries.leaderboard.standings", view.period, view.filters)
-board, teams, before = now["board"], now["teams"], now["previous"]
-
-
-def with_movement(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Add `previous_rank` and `movement` (+2 = up two places; None when new to the board)."""
-    ranks = dict(zip(previous["user_id"], previous["rank"], strict=True))
-    out = current.copy()
-    out["previous_rank"] = out["user_id"].map(ranks)
-    out["movement"] = out["previous_rank"] - out["rank"]
-    return out
-
+board, teams = now["board"], now["teams"]
 
 if board.empty:
     st.info("No active rep inside these filters.")
 else:
-    board = with_movement(board, before)
     top = board.iloc[0]
-    movers = board.dropna(subset=["movement"]).sort_values("movement", ascending=False)
+    movers = board.sort_values("movement", ascending=False)
     c1, c2, c3 = st.columns(3)
     c1.metric("Top rep", top["display_name"], money(top["bookings"]), delta_color="off", border=True)
-    if not movers.empty and movers.iloc[0]["movement"] > 0:
+    if movers.iloc[0]["movement"] > 0:
         up = movers.iloc[0]
         c2.metric("Biggest climber", up["display_name"], f"+{int(up['movement'])} places", border=True)
-    if not movers.empty and movers.iloc[-1]["movement"] < 0:
+    if movers.iloc[-1]["movement"] < 0:
         down = movers.iloc[-1]
         c3.metric("Biggest drop", down["display_name"], f"{int(down['movement'])} places", border=True)
     st.dataframe(

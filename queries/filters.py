@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy import ColumnElement, Date, FromClause, Select, bindparam, select
 
 from crm_core.dialect import no_index
-from crm_core.models import Account, Product, User
+from crm_core.models import Account, Product, User, UTCDateTime
 from crm_core.utc import naive_utc
 
 _USERS = User.__table__
@@ -90,6 +91,37 @@ class Period:
     def contains(self, column: ColumnElement) -> list[ColumnElement[bool]]:
         """`start_ts <= column < end_ts` as two range predicates (index-friendly)."""
         return [column >= self.start_ts, column < self.end_ts]
+
+
+@dataclass(frozen=True)
+class PeriodParameters:
+    """A period whose bounds are bound parameters named `{name}_*`: statements built once (and
+    cached) with it run for any period, given `values(period)` as their parameters."""
+
+    name: str
+
+    def contains(self, column: ColumnElement) -> list[ColumnElement[bool]]:
+        """`Period.contains` with the instants as parameters."""
+        return [
+            column >= bindparam(f"{self.name}_start_ts", type_=UTCDateTime()),
+            column < bindparam(f"{self.name}_end_ts", type_=UTCDateTime()),
+        ]
+
+    def contains_day(self, column: ColumnElement) -> list[ColumnElement[bool]]:
+        """`start <= column <= end` for a date column, the days as parameters."""
+        return [
+            column >= bindparam(f"{self.name}_start", type_=Date()),
+            column <= bindparam(f"{self.name}_end", type_=Date()),
+        ]
+
+    def values(self, period: Period) -> dict[str, Any]:
+        """The parameters of `period` for a statement built with these bounds."""
+        return {
+            f"{self.name}_start_ts": period.start_ts,
+            f"{self.name}_end_ts": period.end_ts,
+            f"{self.name}_start": period.start,
+            f"{self.name}_end": period.end,
+        }
 
 
 @dataclass(frozen=True)

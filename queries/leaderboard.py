@@ -12,15 +12,37 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from crm_core.dialect import cents
 from crm_core.models import Activity, ActivityDay, Team, User
-from queries.filters import NO_FILTERS, Filters, Period, activity_scope, in_users, target_scope
-from queries.pipeline import open_deals_select
+from queries.filters import (
+    NO_FILTERS,
+    Filters,
+    Period,
+    PeriodParameters,
+    activity_scope,
+    in_users,
+    target_scope,
+)
+from queries.pipeline import AS_OF, open_deals_select
 from queries.sales import (
     OPP,
     TARGETS,
@@ -60,36 +82,59 @@ def each_owner(owner_id: Any, filters: Filters) -> list[ColumnElement[bool]]:
     return [] if filters.by_users else [owner_id.in_(select(USERS.c.id))]
 
 
-def closed_by_owner(conn: Connection, period: Period, filters: Filters) -> dict[int, tuple[Any, ...]]:
-    """Raw closed-deal aggregates per owner: {owner_id: (won_cents, deals_won, deals_lost,
-    None)} (see `sales.closed_aggregates`; the sales cycle is not on the leaderboard). One
-    statement per period: a FILTER per period over both ranges cost more (80 vs 2 x 30 ms at 1M
-    deals) than the statement it saves."""
-    stmt = (
-        select(OPP.c.owner_id, *closed_aggregates())
-        .where(*closed_in(period, filters), *each_owner(OPP.c.owner_id, filters))
+def _closed_branch(part: int, bounds: PeriodParameters, filters: Filters) -> Select:
+    """(part, owner_id, won_cents, deals_won, deals_lost) of the deals closed in the period (see
+    `sales.closed_aggregates`). A branch per period: a FILTER per period over both ranges cost
+    more (80 vs 2 x 30 ms at 1M deals) than the branch it saves."""
+    return (
+        select(literal_column(str(part)), OPP.c.owner_id, *closed_aggregates())
+        .where(*closed_in(bounds, filters), *each_owner(OPP.c.owner_id, filters))
         .group_by(OPP.c.owner_id)
     )
-    return {owner_id: (*values, None) for owner_id, *values in conn.execute(stmt)}
 
 
-def activities_by_user(conn: Connection, period: Period, filters: Filters) -> dict[int, int]:
-    """Activities in P per user: a sum of the per-day counts (`activity_days`, a period is whole
-    UTC days); with a region filter, which goes by each activity's account, the activities
-    themselves."""
+def _activities_branch(part: int, bounds: PeriodParameters, filters: Filters) -> Select:
+    """(part, user_id, activities, NULL, NULL) in the period: a sum of the per-day counts
+    (`activity_days`, a period is whole UTC days); with a region filter, which goes by each
+    activity's account, the activities themselves."""
     if filters.region is None:
-        stmt = (
-            select(DAYS.c.user_id, func.sum(DAYS.c.activities))
-            .where(DAYS.c.day >= period.start, DAYS.c.day <= period.end, *in_users(DAYS.c.user_id, filters))
+        return (
+            select(literal_column(str(part)), DAYS.c.user_id, func.sum(DAYS.c.activities), null(), null())
+            .where(*bounds.contains_day(DAYS.c.day), *in_users(DAYS.c.user_id, filters))
             .group_by(DAYS.c.user_id)
         )
-    else:
-        stmt = (
-            select(ACTIVITIES.c.user_id, func.count())
-            .where(*period.contains(ACTIVITIES.c.occurred_at), *activity_scope(ACTIVITIES, filters))
-            .group_by(ACTIVITIES.c.user_id)
-        )
-    return {k: as_int(n) for k, n in conn.execute(stmt)}
+    return (
+        select(literal_column(str(part)), ACTIVITIES.c.user_id, func.count(), null(), null())
+        .where(*bounds.contains(ACTIVITIES.c.occurred_at), *activity_scope(ACTIVITIES, filters))
+        .group_by(ACTIVITIES.c.user_id)
+    )
+
+
+PIPELINE_PART = -1
+
+
+def _pipeline_branch(filters: Filters) -> Select:
+    """(PIPELINE_PART, owner_id, cents, NULL, NULL) of the deals open as of T (`AS_OF`)."""
+    deals = open_deals_select(AS_OF, filters, OPP.c.owner_id, cents(OPP.c.amount).label("c")).subquery()
+    return select(
+        literal_column(str(PIPELINE_PART)), deals.c.owner_id, func.sum(deals.c.c), null(), null()
+    ).group_by(deals.c.owner_id)
+
+
+@lru_cache(maxsize=256)
+def _per_user_statement(filters: Filters, periods: int, with_pipeline: bool) -> CompoundSelect:
+    """Every per-user breakdown of the board and the team comparison as one UNION ALL, built once
+    per filters with the periods' bounds and T as parameters: building and running six small
+    statements cost twice the engine's time for a team's few deals (findings, round 5). Rows are
+    (part, user_id, a, b, c): part 2i = closed deals of period i, 2i + 1 = its activities,
+    PIPELINE_PART = the open pipeline."""
+    branches = []
+    for i in range(periods):
+        bounds = PeriodParameters(f"p{i}")
+        branches += [_closed_branch(2 * i, bounds, filters), _activities_branch(2 * i + 1, bounds, filters)]
+    if with_pipeline:
+        branches.append(_pipeline_branch(filters))
+    return union_all(*branches)
 
 
 def targets_by_user(
@@ -126,13 +171,6 @@ def targets_by_user(
     return [dict(t) for t in totals]
 
 
-def open_pipeline_by_owner(conn: Connection, at: datetime, filters: Filters) -> dict[int, int]:
-    """Σ cents of the deals open as of T per owner."""
-    deals = open_deals_select(at, filters, OPP.c.owner_id, cents(OPP.c.amount).label("c")).subquery()
-    stmt = select(deals.c.owner_id, func.sum(deals.c.c)).group_by(deals.c.owner_id)
-    return {k: int(c) for k, c in conn.execute(stmt)}
-
-
 @dataclass(frozen=True)
 class UserTotals:
     """Per-user aggregates of one period that the board and the team comparison share."""
@@ -155,7 +193,12 @@ class Member:
 
 def members(conn: Connection, filters: Filters) -> list[Member]:
     """The users in U with their team's name, by user id (every per-user total is of U)."""
-    stmt = (
+    return [Member(u, n, t, tn, bool(rep)) for u, n, t, tn, rep in conn.execute(_members_statement(filters))]
+
+
+@lru_cache(maxsize=256)
+def _members_statement(filters: Filters) -> Select:
+    return (
         select(
             USERS.c.id,
             USERS.c.display_name,
@@ -167,16 +210,31 @@ def members(conn: Connection, filters: Filters) -> list[Member]:
         .where(*in_users(USERS.c.id, filters))
         .order_by(USERS.c.id)
     )
-    return [Member(u, n, t, tn, bool(rep)) for u, n, t, tn, rep in conn.execute(stmt)]
 
 
-def user_totals(conn: Connection, periods: list[Period], filters: Filters) -> list[UserTotals]:
-    """Per-user totals of each period, one statement per source table for all of them."""
+def user_totals(
+    conn: Connection, periods: list[Period], filters: Filters, at: datetime | None = None
+) -> tuple[list[UserTotals], dict[int, int]]:
+    """Per-user totals of each period and, given T, the open pipeline cents per owner as of T
+    (else {}): one statement for them all (`_per_user_statement`) and one for the targets."""
+    params: dict[str, Any] = {"as_of": at}
+    for i, period in enumerate(periods):
+        params.update(PeriodParameters(f"p{i}").values(period))
+    parts: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for part, user_id, *values in conn.execute(
+        _per_user_statement(filters, len(periods), at is not None), params
+    ):
+        parts[part][user_id] = tuple(values)
     targets = targets_by_user(conn, periods, filters)
-    return [
-        UserTotals(closed_by_owner(conn, p, filters), activities_by_user(conn, p, filters), t)
-        for p, t in zip(periods, targets, strict=True)
+    totals = [
+        UserTotals(
+            {user_id: (*values, None) for user_id, values in parts[2 * i].items()},
+            {user_id: as_int(values[0]) for user_id, values in parts[2 * i + 1].items()},
+            goals,
+        )
+        for i, goals in enumerate(targets)
     ]
+    return totals, {user_id: as_int(values[0]) for user_id, values in parts[PIPELINE_PART].items()}
 
 
 def leaderboard_rows(
@@ -193,7 +251,7 @@ def leaderboard_rows(
     no value stays None (a DataFrame would turn it into NaN).
     """
     with engine.connect() as conn:
-        (totals,) = user_totals(conn, [period], filters)
+        (totals,), _ = user_totals(conn, [period], filters)
         return _board_rows(members(conn, filters), totals)
 
 
@@ -225,10 +283,11 @@ def _board_rows(people: list[Member], totals: UserTotals) -> list[dict[str, Any]
     return [{key: row[key] for key in LEADERBOARD_COLUMNS} for row in rows]
 
 
+BOARD_FLOATS = ("bookings", "win_rate", "target", "attainment")
+
+
 def _board_frame(rows: list[dict[str, Any]], limit: int = 1000) -> pd.DataFrame:
-    return table(
-        rows[: max(0, limit)], LEADERBOARD_COLUMNS, floats=("bookings", "win_rate", "target", "attainment")
-    )
+    return table(rows[: max(0, limit)], LEADERBOARD_COLUMNS, floats=BOARD_FLOATS)
 
 
 def leaderboard(
@@ -270,33 +329,40 @@ def team_comparison(
     users' teams here, which avoids joining every deal and activity to users.
     """
     with engine.connect() as conn:
-        (totals,) = user_totals(conn, [period], filters)
-        return _team_frame(conn, period.as_of(as_of), filters, members(conn, filters), totals)
+        (totals,), pipeline = user_totals(conn, [period], filters, period.as_of(as_of))
+        return _team_frame(members(conn, filters), totals, pipeline)
+
+
+MOVEMENT_COLUMNS = ["previous_rank", "movement"]
 
 
 def standings(
     engine: Engine, period: Period, filters: Filters = NO_FILTERS, as_of: datetime | None = None
 ) -> dict[str, pd.DataFrame]:
-    """{'board': `leaderboard`, 'teams': `team_comparison`, 'previous': `leaderboard` of the
-    previous period} from one read per source table for both periods (the Leaderboard page
-    shows all three: the previous board gives the movers)."""
+    """{'board': `leaderboard` + MOVEMENT_COLUMNS, 'teams': `team_comparison`}, from one read of
+    the users in U and one per-user statement for this period and the previous one.
+
+    previous_rank (int) is the rep's rank on the previous period's board, which lists the same
+    reps (every active rep in U, as of now); movement is previous_rank - rank (+2: up two places).
+    """
     with engine.connect() as conn:
         people = members(conn, filters)
-        now, before = user_totals(conn, [period, period.previous()], filters)
-        return {
-            "board": _board_frame(_board_rows(people, now)),
-            "teams": _team_frame(conn, period.as_of(as_of), filters, people, now),
-            "previous": _board_frame(_board_rows(people, before)),
-        }
+        (now, before), pipeline = user_totals(conn, [period, period.previous()], filters, period.as_of(as_of))
+    board = _board_rows(people, now)
+    ranks = {row["user_id"]: row["rank"] for row in _board_rows(people, before)}
+    for row in board:
+        row["previous_rank"] = ranks[row["user_id"]]
+        row["movement"] = row["previous_rank"] - row["rank"]
+    return {
+        "board": table(board, LEADERBOARD_COLUMNS + MOVEMENT_COLUMNS, floats=BOARD_FLOATS),
+        "teams": _team_frame(people, now, pipeline),
+    }
 
 
-def _team_frame(
-    conn: Connection, at: datetime, filters: Filters, people: list[Member], per_user: UserTotals
-) -> pd.DataFrame:
+def _team_frame(people: list[Member], per_user: UserTotals, pipeline: dict[int, int]) -> pd.DataFrame:
     names = {p.team_id: p.team for p in people if p.team_id is not None}
     team_of = {p.user_id: p.team_id for p in people}
     in_scope = {p.team_id for p in people}
-    pipeline = open_pipeline_by_owner(conn, at, filters)
     closed, acts, targets = per_user.closed, per_user.activities, per_user.targets
     totals: dict[Any, dict[str, Any]] = defaultdict(
         lambda: {"won_cents": 0, "won": 0, "lost": 0, "activities": 0, "open_cents": 0, "target": Decimal(0)}

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import Engine
 
 from queries import customers, funnel, health, leaderboard, leads, pipeline, sales, service
+from queries.concurrent import run_all
 from queries.filters import NO_FILTERS, Filters, Period
 
 Kind = Literal["money", "count", "percent", "days", "hours", "score"]
@@ -169,23 +171,29 @@ def compute_metrics_over(
     ids: Iterable[str] | None = None,
 ) -> list[dict[str, Value]]:
     """`compute_metrics` for several (period, as_of) pairs; a group of `MULTI_PERIOD` runs once
-    for all of them, every other group once per period."""
+    for all of them, every other group once per period; the scans run at once where the engine
+    allows (`queries.concurrent`)."""
     wanted = list(ids) if ids is not None else list(METRIC_IDS)
-    results: list[dict[str, Value]] = [{} for _ in periods]
-    done: set[GroupFn] = set()
-    for metric_id in wanted:
-        metric = get(metric_id)
-        if metric_id in results[0] or metric.group in done:
-            continue
-        many = MULTI_PERIOD.get(metric.group)
+    jobs: list[Callable[[], list[dict[str, Any]]]] = []
+    for group in dict.fromkeys(get(metric_id).group for metric_id in wanted):
+        many = MULTI_PERIOD.get(group)
         if many is not None:
-            parts = many(engine, periods, filters)
+            jobs.append(partial(many, engine, periods, filters))
         else:
-            parts = [metric.group(engine, period, filters, as_of) for period, as_of in periods]
-        for into, part in zip(results, parts, strict=True):
-            into.update(part)
-        done.add(metric.group)
+            jobs.extend(
+                partial(_one_period, group, engine, period, filters, as_of) for period, as_of in periods
+            )
+    results: list[dict[str, Value]] = [{} for _ in periods]
+    parts = [part for job_parts in run_all(engine, jobs) for part in job_parts]
+    for index, part in enumerate(parts):
+        results[index % len(periods)].update(part)
     return [{metric_id: r[metric_id] for metric_id in wanted} for r in results]
+
+
+def _one_period(
+    group: GroupFn, engine: Engine, period: Period, filters: Filters, as_of: datetime | None
+) -> list[dict[str, Any]]:
+    return [group(engine, period, filters, as_of)]
 
 
 def previous_as_of(period: Period, as_of: datetime | date | None) -> datetime | None:

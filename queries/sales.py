@@ -31,7 +31,7 @@ from sqlalchemy import (
 from crm_core.dialect import cents
 from crm_core.enums import CLOSED_STAGES
 from crm_core.models import Opportunity, Payment, Target
-from queries.filters import NO_FILTERS, Filters, Period, opportunity_scope, target_scope
+from queries.filters import NO_FILTERS, Filters, Period, PeriodParameters, opportunity_scope, target_scope
 from queries.values import as_float, as_int, money, month_first, ratio, table
 
 OPP = Opportunity.__table__
@@ -42,7 +42,7 @@ WON = OPP.c.stage == "won"
 LOST = OPP.c.stage == "lost"
 
 
-def closed_in(period: Period, filters: Filters) -> list[ColumnElement[bool]]:
+def closed_in(period: Period | PeriodParameters, filters: Filters) -> list[ColumnElement[bool]]:
     """Deals closed (won or lost) in P and kept by the filters: a range on `closed_at`."""
     return [
         OPP.c.stage.in_(CLOSED_STAGES),

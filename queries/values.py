@@ -83,7 +83,8 @@ def table(rows: list[dict[str, Any]], columns: list[str], floats: tuple[str, ...
         return df
     # Column lists and float arrays built directly: ~5x faster than records + astype per column,
     # and a dashboard builds a dozen of these small frames per render (same frames, same dtypes).
+    # The dict is already in column order: `columns=` would add a reindex (a third of the time).
     data = {column: [row.get(column) for row in rows] for column in columns}
     for column in floats:
         data[column] = np.array([np.nan if v is None else v for v in data[column]], dtype="float64")
-    return pd.DataFrame(data, columns=columns)
+    return pd.DataFrame(data, copy=False)

@@ -6,7 +6,16 @@ import pandas as pd
 import pytest
 
 from queries.filters import Filters
-from queries.leaderboard import leaderboard, leaderboard_rows, standings, team_comparison
+from queries.leaderboard import (
+    LEADERBOARD_COLUMNS,
+    _board_rows,
+    leaderboard,
+    leaderboard_rows,
+    members,
+    standings,
+    team_comparison,
+    user_totals,
+)
 from tests.queries.conftest import MARCH, records
 
 
@@ -131,9 +140,14 @@ def test_team_comparison(reps):
 )
 def test_standings_equal_the_board_and_the_team_comparison(reps, filters):
     both = standings(reps, MARCH, filters)
-    pd.testing.assert_frame_equal(both["board"], leaderboard(reps, MARCH, filters))
+    board = both["board"]
+    pd.testing.assert_frame_equal(board[LEADERBOARD_COLUMNS], leaderboard(reps, MARCH, filters))
     pd.testing.assert_frame_equal(both["teams"], team_comparison(reps, MARCH, filters))
-    pd.testing.assert_frame_equal(both["previous"], leaderboard(reps, MARCH.previous(), filters))
+    before = leaderboard(reps, MARCH.previous(), filters)
+    ranks = dict(zip(before["user_id"], before["rank"], strict=True))
+    for row in records(board):
+        assert row["previous_rank"] == ranks[row["user_id"]]
+        assert row["movement"] == row["previous_rank"] - row["rank"]
     assert not both["teams"].empty
 
 
@@ -179,7 +193,9 @@ def test_standings_split_both_periods_at_their_edges(engine, scenario):
     both = standings(engine, MARCH)
     picked = ["user_id", "bookings", "deals_won", "deals_lost", "target", "attainment", "activities"]
     now = [{k: r[k] for k in picked} for r in records(both["board"])]
-    before = [{k: r[k] for k in picked} for r in records(both["previous"])]
+    with engine.connect() as conn:
+        (_, previous), _ = user_totals(conn, [MARCH, MARCH.previous()], Filters())
+        before = [{k: r[k] for k in picked} for r in _board_rows(members(conn, Filters()), previous)]
     assert now == [
         {"user_id": 3, "bookings": 300.0, "deals_won": 1, "deals_lost": 0, "target": 0.0,
          "attainment": None, "activities": 0},
@@ -192,5 +208,9 @@ def test_standings_split_both_periods_at_their_edges(engine, scenario):
         {"user_id": 3, "bookings": 100.0, "deals_won": 1, "deals_lost": 1, "target": 310.0 * 3 / 31 + 280.0,
          "attainment": 100 / (310.0 * 3 / 31 + 280.0), "activities": 1},
     ]  # fmt: skip
+    assert [(r["user_id"], r["previous_rank"], r["movement"]) for r in records(both["board"])] == [
+        (3, 2, 1),  # up from second to first
+        (4, 1, -1),
+    ]
     team = records(both["teams"])[0]
     assert (team["bookings"], team["target"], team["activities"]) == (300.0, 620.0, 1)

@@ -134,3 +134,16 @@ def test_every_chart_runs_on_an_empty_database(engine, scenario):
     for name, chart in CHARTS.items():
         result = chart(engine, MARCH)
         assert result is not None, name
+
+
+def test_kpis_are_the_same_computed_at_once_or_in_turn(book, monkeypatch):
+    periods = [
+        MARCH,
+        Period(date(2026, 2, 1), date(2026, 2, 28)),
+        Period(date(2025, 1, 1), date(2025, 1, 31)),
+    ]
+    for period in periods:
+        monkeypatch.setenv("WARROOM_QUERY_WORKERS", "1")
+        in_turn = kpis_with_delta(book, period)
+        monkeypatch.setenv("WARROOM_QUERY_WORKERS", "4")
+        assert kpis_with_delta(book, period) == in_turn
