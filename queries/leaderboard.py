@@ -193,7 +193,9 @@ class Member:
 
 def members(conn: Connection, filters: Filters) -> list[Member]:
     """The users in U with their team's name, by user id (every per-user total is of U)."""
-    return [Member(u, n, t, tn, bool(rep)) for u, n, t, tn, rep in conn.execute(_members_statement(filters))]
+    return [
+        Member(u, n, t, tn, bool(rep)) for u, n, t, tn, rep in conn.execute(_members_statement(filters)).all()
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -221,9 +223,8 @@ def user_totals(
     for i, period in enumerate(periods):
         params.update(PeriodParameters(f"p{i}").values(period))
     parts: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
-    for part, user_id, *values in conn.execute(
-        _per_user_statement(filters, len(periods), at is not None), params
-    ):
+    statement = _per_user_statement(filters, len(periods), at is not None)
+    for part, user_id, *values in conn.execute(statement, params).all():
         parts[part][user_id] = tuple(values)
     targets = targets_by_user(conn, periods, filters)
     totals = [

@@ -31,13 +31,30 @@ def test_jobs_run_at_once_and_results_keep_job_order(file_engine, monkeypatch):
     barrier = threading.Barrier(2, timeout=10)
     results = run_all(file_engine, [_meeting(barrier, 1), _meeting(barrier, 2)])
     assert [value for value, _ in results] == [1, 2]
-    assert all(name.startswith("queries") for _, name in results)
+    names = {name for _, name in results}
+    assert len(names) == 2  # the calling thread and one pool thread
+    assert threading.current_thread().name in names
 
 
 def test_one_worker_runs_jobs_in_turn_on_the_calling_thread(file_engine, monkeypatch):
     monkeypatch.setenv("WARROOM_QUERY_WORKERS", "1")
     names = run_all(file_engine, [lambda: threading.current_thread().name] * 3)
     assert names == [threading.current_thread().name] * 3
+
+
+def test_jobs_asked_not_to_run_at_once_run_in_turn(file_engine, monkeypatch):
+    monkeypatch.setenv("WARROOM_QUERY_WORKERS", "2")
+    names = run_all(file_engine, [lambda: threading.current_thread().name] * 2, at_once=False)
+    assert names == [threading.current_thread().name] * 2
+
+
+def test_every_job_runs_once_whatever_the_number_of_workers(file_engine, monkeypatch):
+    monkeypatch.setenv("WARROOM_QUERY_WORKERS", "3")
+    ran: list[int] = []
+    assert run_all(file_engine, [lambda i=i: ran.append(i) or i * i for i in range(20)]) == [
+        i * i for i in range(20)
+    ]
+    assert sorted(ran) == list(range(20))
 
 
 def test_a_shared_connection_pool_runs_jobs_in_turn(monkeypatch):

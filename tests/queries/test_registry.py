@@ -147,3 +147,19 @@ def test_kpis_are_the_same_computed_at_once_or_in_turn(book, monkeypatch):
         in_turn = kpis_with_delta(book, period)
         monkeypatch.setenv("WARROOM_QUERY_WORKERS", "4")
         assert kpis_with_delta(book, period) == in_turn
+
+
+def test_one_owners_kpis_run_in_turn(book, monkeypatch):
+    """One rep's scans are mostly Python: two threads would only contend (queries.concurrent)."""
+    import queries.registry as registry
+
+    asked: list[bool] = []
+
+    def spy(engine, jobs, at_once=True):
+        asked.append(at_once)
+        return [job() for job in jobs]
+
+    monkeypatch.setattr(registry, "run_all", spy)
+    kpis_with_delta(book, MARCH, Filters(owner_id=3))
+    kpis_with_delta(book, MARCH, Filters(team_id=1))
+    assert asked == [False, True]
