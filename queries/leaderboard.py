@@ -2,8 +2,9 @@
 
 Spec ("Leaderboard"): one row per *active* user of role `rep` inside the filters with bookings,
 deals_won, win_rate, attainment and activities for that rep alone; sorted by bookings
-descending, then user_id ascending. Each breakdown is one GROUP BY per source table; the
-per-rep rows are then merged in Python (a few hundred rows at most).
+descending, then user_id ascending. Each breakdown is one GROUP BY per source table, all of
+them branches of one statement (`_per_user_statement`); the per-rep rows are then merged in
+Python (a few hundred rows at most).
 """
 
 from __future__ import annotations

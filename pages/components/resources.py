@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from crm_core.db import make_engine
 from crm_core.schema import upgrade_to_head
+from queries.concurrent import workers
 from seed.bootstrap import database_is_empty, ensure_ready
 
 _bootstrap_lock = threading.Lock()
@@ -17,6 +18,7 @@ _ready_urls: set[str] = set()
 
 @st.cache_resource(show_spinner=False)
 def get_engine() -> Engine:
+    workers()  # a bad WARROOM_QUERY_WORKERS stops the app here, with its message, not on a page
     return make_engine()
 
 

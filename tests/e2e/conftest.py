@@ -121,8 +121,9 @@ def submit_sign_in(page, username: str, password: str) -> None:
     settle(page)
 
 
-def wait_for_session_cookie(page, timeout_s: float = 15) -> None:
-    """The cookie is written by a component in the browser, shortly after the sign-in run."""
+def wait_for_session_cookie(page, timeout_s: float = 30) -> None:
+    """The cookie is written by a component in the browser, shortly after the sign-in run (which
+    can take seconds on a 2-core machine busy with other browsers and servers)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if any(c["name"] == "warroom_session" for c in page.context.cookies()):

@@ -188,7 +188,7 @@ def test_a_reps_lead_worked_to_a_won_deal_moves_the_managers_war_room_and_leader
     expect(page.get_by_text(re.compile(r"^Converted into a deal on "))).to_be_visible()
     page.get_by_role("button", name="Open the deal").click()
     settle(page)
-    assert re.search(r"/deals\?deal=\d+$", page.url), page.url
+    expect(page).to_have_url(re.compile(r"/deals\?deal=\d+$"))  # switch_page sets the query first
     deal_id = int(page.url.rsplit("=", 1)[1])
     expect(page.get_by_role("heading", name=company)).to_be_visible()
     assert _metric(page, "Amount") == "$100,000"
@@ -380,7 +380,7 @@ def test_a_deal_link_opened_signed_out_opens_that_deal_after_sign_in(server, new
     assert not page.get_by_text("Page not found").count()
     submit_sign_in(page, rep_username, DEMO_PASSWORDS["rep"])
     expect(page.get_by_role("heading", name=name)).to_be_visible()
-    assert re.search(rf"/deals\?deal={deal_id}$", page.url), page.url
+    expect(page).to_have_url(re.compile(rf"/deals\?deal={deal_id}$"))
 
     # a page this role does not have stays unreachable: the default page instead
     other = new_page()
@@ -405,4 +405,4 @@ def test_the_first_link_after_a_restart_also_opens_its_deal_after_sign_in(server
         assert not page.get_by_role("link", name="admin").count()  # no page list before sign-in
         submit_sign_in(page, rep_username, DEMO_PASSWORDS["rep"])
         expect(page.get_by_role("heading", name=name)).to_be_visible()
-        assert re.search(rf"/deals\?deal={deal_id}$", page.url), page.url
+        expect(page).to_have_url(re.compile(rf"/deals\?deal={deal_id}$"))
