@@ -16,6 +16,16 @@ st.caption(f"{view.label} · ranked by bookings, then user id")
 now = run("queries.leaderboard.standings", view.period, view.filters)
 board, teams = now["board"], now["teams"]
 
+
+def rank_change(places: int) -> str:
+    """▲ 3 (up three places), ▼ 1, or — for no change."""
+    if places > 0:
+        return f"▲ {places}"
+    if places < 0:
+        return f"▼ {-places}"
+    return "—"
+
+
 if board.empty:
     st.info("No active rep inside these filters.")
 else:
@@ -29,8 +39,9 @@ else:
     if movers.iloc[-1]["movement"] < 0:
         down = movers.iloc[-1]
         c3.metric("Biggest drop", down["display_name"], f"{int(down['movement'])} places", border=True)
+    shown = board.assign(change=board["movement"].map(rank_change))
     st.dataframe(
-        board[
+        shown[
             [
                 "rank",
                 "display_name",
@@ -39,12 +50,13 @@ else:
                 "deals_won",
                 "win_rate",
                 "activities",
-                "movement",
+                "change",
             ]
         ],
         hide_index=True,
         width="stretch",
         column_config={
+            "rank": st.column_config.NumberColumn("Rank"),
             "display_name": "Rep",
             "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
             "attainment": st.column_config.ProgressColumn(
@@ -53,9 +65,11 @@ else:
                 min_value=0.0,
                 max_value=max(1.0, float(board["attainment"].max() or 1)),
             ),
+            "deals_won": st.column_config.NumberColumn("Deals won"),
             "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
-            "movement": st.column_config.NumberColumn(
-                "Δ rank", format="%+d", help="Places gained vs the previous period"
+            "activities": st.column_config.NumberColumn("Activities"),
+            "change": st.column_config.TextColumn(
+                "Δ rank", help="Places gained (▲) or lost (▼) since the previous period of the same length"
             ),
         },
     )
@@ -70,12 +84,12 @@ if teams.empty:
 else:
     left, right = st.columns([3, 2])
     fig = px.bar(
-        teams,
+        teams.rename(columns={"bookings": "Bookings", "open_pipeline": "Open pipeline"}),
         x="team",
-        y=["bookings", "open_pipeline"],
+        y=["Bookings", "Open pipeline"],
         barmode="group",
         color_discrete_sequence=PALETTE,
-        labels={"value": "amount", "variable": "", "team": ""},
+        labels={"value": "Amount", "variable": "", "team": ""},
     )
     left.plotly_chart(styled(fig), key="teams")
     right.dataframe(
@@ -83,8 +97,10 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
+            "team": "Team",
             "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
             "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
             "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
+            "activities": st.column_config.NumberColumn("Activities"),
         },
     )

@@ -109,7 +109,7 @@ def _board_row(page, name: str) -> dict[str, str]:
 def _board_numbers(page, name: str) -> tuple[float, int, int]:
     """(bookings, deals won, activities) of `name` on the Leaderboard page."""
     row = _board_row(page, name)
-    return float(row["Bookings"]), int(row["deals_won"]), int(row["activities"])
+    return float(row["Bookings"]), int(row["Deals won"]), int(row["Activities"])
 
 
 def _new_deal(server, owner_id: int, name: str, amount: str = "1000") -> int:

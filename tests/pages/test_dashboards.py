@@ -136,3 +136,20 @@ def test_a_link_opens_its_alert_tab_or_the_first_one(admin_app, value, opened):
     app.run()
     assert not app.exception
     assert [bool(t.children) for t in app.tabs] == opened
+
+
+def test_leaderboard_shows_each_reps_rank_change_and_the_movers(admin_app, demo_engine):
+    from queries.leaderboard import standings
+
+    app = _open(admin_app, "pages/leaderboard.py")
+    period = Period(*preset_range(DEFAULT_PRESET, today_utc()))
+    board = standings(demo_engine, period)["board"]
+    shown = next(df.value for df in app.dataframe if "display_name" in df.value.columns)
+    expected = ["▲ %d" % m if m > 0 else "▼ %d" % -m if m < 0 else "—" for m in board["movement"]]
+    assert list(shown["change"]) == expected
+    assert {"▲", "▼"} <= {c[0] for c in expected}  # the demo has both, so both metrics show
+    metrics = {m.label: m for m in app.metric}
+    climber = board.sort_values("movement", ascending=False).iloc[0]
+    assert metrics["Biggest climber"].value == climber["display_name"]
+    assert metrics["Biggest climber"].delta == f"+{climber['movement']} places"
+    assert metrics["Biggest drop"].delta == f"{board['movement'].min()} places"
