@@ -5,11 +5,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages.components.cache import run
-from pages.components.charts import BAND_COLORS, PALETTE, styled
+from pages.components.charts import BAND_COLORS, PALETTE, month_labels, styled
 from pages.components.filters import sidebar_filters
 from pages.components.kpi import kpi_grid
 from pages.components.session import current_actor, scope_for
-from pages.components.tables import record_table
+from pages.components.tables import column_config, record_table
 from queries.health import bands_of
 
 KPI_IDS = (
@@ -76,7 +76,7 @@ with c1:
         st.info("No customer was won or lost in this period.")
     else:
         fig = px.bar(
-            flow,
+            flow.assign(month=month_labels(flow["month"])),
             x="month",
             y=["new_customers", "churned_customers"],
             barmode="group",
@@ -90,7 +90,13 @@ with c2:
     if trend["responses"].sum() == 0:
         st.info("No NPS response in this period.")
     else:
-        fig = px.line(trend, x="month", y="nps", markers=True, color_discrete_sequence=[PALETTE[4]])
+        fig = px.line(
+            trend.assign(month=month_labels(trend["month"])),
+            x="month",
+            y="nps",
+            markers=True,
+            color_discrete_sequence=[PALETTE[4]],
+        )
         fig.update_yaxes(range=[-100, 100])
         st.plotly_chart(styled(fig), key="nps")
 
@@ -107,4 +113,6 @@ else:
         labels={"value": "customers", "variable": "", "tier": "tier"},
     )
     left.plotly_chart(styled(fig), key="tiers")
-    right.dataframe(tiers, hide_index=True, width="stretch")
+    right.dataframe(
+        tiers, hide_index=True, width="stretch", column_config=column_config(tiers, hide_empty=False)
+    )

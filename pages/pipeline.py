@@ -7,12 +7,12 @@ import streamlit as st
 
 from crm_core.enums import OPEN_STAGES, STAGE_ORDER
 from pages.components.cache import run
-from pages.components.charts import PALETTE, STAGE_COLORS, bar, styled
+from pages.components.charts import PALETTE, STAGE_COLORS, bar, month_labels, styled
 from pages.components.drilldown import selected_category
 from pages.components.filters import sidebar_filters
 from pages.components.formatting import count, money, percent
 from pages.components.session import current_actor, scope_for
-from pages.components.tables import record_table
+from pages.components.tables import column_config, record_table
 
 FUNNEL_STAGES = tuple(STAGE_ORDER)
 DRILL_CAP = 1000
@@ -113,7 +113,7 @@ st.subheader("Bookings by month against target")
 if trend["bookings"].sum() == 0 and (trend["target"].isna().all() or trend["target"].fillna(0).sum() == 0):
     st.info("No bookings and no targets in this period.")
 else:
-    months = trend["month"].map(lambda m: m.strftime("%b %Y"))
+    months = month_labels(trend["month"])
     fig = go.Figure()
     fig.add_bar(x=months, y=trend["bookings"], name="Bookings", marker_color=PALETTE[0])
     if trend["target"].notna().any():
@@ -144,9 +144,7 @@ with c2:
             sources,
             hide_index=True,
             width="stretch",
-            column_config={
-                "conversion_rate": st.column_config.ProgressColumn("conversion", format="percent")
-            },
+            column_config=column_config(sources, hide_empty=False),
         )
 with c3:
     st.subheader("Lost reasons", help="Deals lost in the period by reason.")

@@ -4,11 +4,11 @@ import plotly.express as px
 import streamlit as st
 
 from pages.components.cache import run
-from pages.components.charts import PALETTE, styled
+from pages.components.charts import PALETTE, month_labels, styled
 from pages.components.filters import sidebar_filters
 from pages.components.kpi import kpi_grid
 from pages.components.session import current_actor, scope_for
-from pages.components.tables import record_table
+from pages.components.tables import column_config, record_table
 
 KPI_IDS = (
     "tickets_opened",
@@ -32,6 +32,7 @@ flow = run("queries.service.tickets_by_month", view.period, view.filters)
 if flow[["opened", "resolved", "backlog"]].to_numpy().sum() == 0:
     st.info("No ticket activity in this period.")
 else:
+    flow = flow.assign(month=month_labels(flow["month"]))  # categories: one bar pair per month
     fig = px.bar(
         flow,
         x="month",
@@ -53,7 +54,7 @@ with left:
         sla,
         hide_index=True,
         width="stretch",
-        column_config={"sla_met_rate": st.column_config.ProgressColumn("SLA met", format="percent")},
+        column_config=column_config(sla, hide_empty=False),
     )
 with right:
     st.subheader("First response by priority")
@@ -62,10 +63,7 @@ with right:
         first,
         hide_index=True,
         width="stretch",
-        column_config={
-            "avg_first_response_hours": st.column_config.NumberColumn("avg hours", format="%.1f"),
-            "within_sla_rate": st.column_config.ProgressColumn("within SLA", format="percent"),
-        },
+        column_config=column_config(first, hide_empty=False),
     )
 
 st.subheader(

@@ -16,10 +16,48 @@ STAGE_COLORS = {
     "lost": "#EF4444",
 }
 BAND_COLORS = {"healthy": "#10B981", "at_risk": "#F59E0B", "critical": "#EF4444"}
+LABELS = {
+    "amount": "Amount",
+    "weighted": "Weighted",
+    "bookings": "Bookings",
+    "open_pipeline": "Open pipeline",
+    "new_customers": "New customers",
+    "churned_customers": "Churned customers",
+    "healthy": "Healthy",
+    "at_risk": "At risk",
+    "critical": "Critical",
+    "opened": "Opened",
+    "resolved": "Resolved",
+    "backlog": "Backlog",
+    "accounts": "Accounts",
+    "customers": "Customers",
+    "tickets": "Tickets",
+    "tier": "Tier",
+    "nps": "NPS",
+    "month": "",
+    "stage": "",
+}
+"""People's names for the frames' column names that charts show as series, slices and axis titles."""
+
+
+def _named(fig: go.Figure) -> None:
+    for trace in fig.data:
+        name = trace.name
+        if name in LABELS:
+            trace.name = LABELS[name]
+            if trace.hovertemplate:
+                trace.hovertemplate = trace.hovertemplate.replace(f"={name}<", f"={LABELS[name]}<")
+        if trace.type == "pie" and trace.labels is not None:
+            trace.labels = [LABELS.get(label, label) for label in trace.labels]
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        if axis.title.text in LABELS:
+            axis.title.text = LABELS[axis.title.text] or None
 
 
 def styled(fig: go.Figure, height: int = 320) -> go.Figure:
-    """Transparent background (readable in light and dark themes), tight margins, legend on top."""
+    """Transparent background (readable in light and dark themes), tight margins, legend on top,
+    series and axes under people's names (LABELS)."""
+    _named(fig)
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -29,6 +67,12 @@ def styled(fig: go.Figure, height: int = 320) -> go.Figure:
         colorway=PALETTE,
     )
     return fig
+
+
+def month_labels(months: pd.Series) -> pd.Series:
+    """First days of months as "Oct 2026": category labels, so a monthly bar chart shows one tick
+    per month (a date axis ticks by week and draws each bar a month wide around its first day)."""
+    return months.map(lambda m: m.strftime("%b %Y"))
 
 
 def bar(frame: pd.DataFrame, x: str, y: str, **kwargs) -> go.Figure:

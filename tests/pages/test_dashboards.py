@@ -145,7 +145,7 @@ def test_leaderboard_shows_each_reps_rank_change_and_the_movers(admin_app, demo_
     period = Period(*preset_range(DEFAULT_PRESET, today_utc()))
     board = standings(demo_engine, period)["board"]
     shown = next(df.value for df in app.dataframe if "display_name" in df.value.columns)
-    expected = ["▲ %d" % m if m > 0 else "▼ %d" % -m if m < 0 else "—" for m in board["movement"]]
+    expected = [f"▲ {m}" if m > 0 else f"▼ {-m}" if m < 0 else "—" for m in board["movement"]]
     assert list(shown["change"]) == expected
     assert {"▲", "▼"} <= {c[0] for c in expected}  # the demo has both, so both metrics show
     metrics = {m.label: m for m in app.metric}
