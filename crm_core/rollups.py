@@ -14,6 +14,8 @@ On each opportunity:
 - `furthest_stage_order`: the funnel's furthest stage (metrics.md "Funnel"): the highest order
   among prospecting, every open stage in the history, the current stage when open, and won when
   won now. It depends on no T.
+- `account_region`: its account's region. Kept when the deal is written and when its account's
+  region changes (`refresh_account_regions`).
 
 On each account (the won deals of the account, whoever owns them):
 - `first_won_at`, `second_won_at`: closed_at of its first and second won deal (NULL when fewer);
@@ -30,10 +32,11 @@ Per user and UTC day (`activity_days`): how many activities the user has on that
 none). A period is whole UTC days, so a period's activities per user are a sum of these rows.
 
 Kept in the writer's transaction: an ORM flush that touches opportunities, stage history,
-activities, tickets or NPS responses refreshes the rows involved (`after_flush` below), and bulk
-writers (bundle loader, migrations) call `refresh_opportunities` / `refresh_accounts` /
-`refresh_account_nps` / `refresh_tickets` for the ids they wrote. The demo seed computes the
-same values in numpy; tests compare every path with these SQL definitions.
+activities, tickets, NPS responses or an account's region refreshes the rows involved
+(`after_flush` below), and bulk writers (bundle loader, migrations) call `refresh_opportunities`
+/ `refresh_accounts` / `refresh_account_nps` / `refresh_tickets` / `refresh_account_regions` for
+the ids they wrote. The demo seed computes the same values in numpy; tests compare every path
+with these SQL definitions.
 """
 
 from __future__ import annotations
@@ -110,7 +113,18 @@ def opportunity_rollups() -> dict[str, ColumnElement[Any]]:
         "history_prev2_to_stage": _latest_history(HISTORY.c.to_stage, 2),
         "history_prev2_changed_at": _latest_history(HISTORY.c.changed_at, 2),
         "cycle_seconds": seconds_between(OPP.c.closed_at, OPP.c.created_at),
+        "account_region": _account_region(),
     }
+
+
+def _account_region() -> Any:
+    return select(ACCOUNTS.c.region).where(ACCOUNTS.c.id == OPP.c.account_id).scalar_subquery()
+
+
+def refresh_account_regions(conn: Connection | Session, account_ids: Iterable[int]) -> None:
+    """Copy the region of accounts `account_ids` onto their deals (after a region change)."""
+    for chunk in _chunks(account_ids):
+        conn.execute(update(OPP).where(OPP.c.account_id.in_(chunk)).values(account_region=_account_region()))
 
 
 def _won_of_account() -> list[ColumnElement[bool]]:
@@ -239,7 +253,7 @@ def refresh_activity_day_pairs(conn: Connection | Session, pairs: Iterable[tuple
 
 
 ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id", "created_at")
-DEAL_INPUTS = ("stage", "closed_at", "created_at")  # what a deal's own rollups depend on
+DEAL_INPUTS = ("stage", "closed_at", "created_at", "account_id")  # what a deal's own rollups depend on
 ACTIVITY_INPUTS = ("user_id", "occurred_at")
 NPS_INPUTS = ("account_id", "responded_at", "score")
 TICKET_INPUTS = ("created_at", "first_response_at", "resolved_at")
@@ -297,6 +311,15 @@ def _nps_accounts_touched(session: Session) -> set[int]:
     return accounts
 
 
+def _regions_touched(session: Session) -> set[int]:
+    """Accounts whose region the flush changed (a new account has no deals yet)."""
+    return {
+        obj.id
+        for obj, _state, dirty in _written(session, Account, ("region",))
+        if dirty and obj not in session.deleted
+    }
+
+
 def _tickets_touched(session: Session) -> set[int]:
     """Tickets the flush added or whose created/response/resolution times it changed."""
     return {
@@ -322,3 +345,6 @@ def _refresh_touched(session: Session, _context: Any) -> None:
     tickets = _tickets_touched(session)
     if tickets:
         refresh_tickets(session.connection(), tickets)
+    regions = _regions_touched(session)
+    if regions:
+        refresh_account_regions(session.connection(), regions)

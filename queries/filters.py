@@ -177,11 +177,13 @@ def _accounts_in_region(region: str) -> Select:
 
 
 def opportunity_scope(opp: FromClause, filters: Filters) -> list[ColumnElement[bool]]:
-    """Opportunities: owner in U, account in region, product in product line."""
+    """Opportunities: owner in U, account in region, product in product line.
+
+    The account's region is read from the deal's own `account_region` (kept equal to it by
+    `crm_core.rollups`, and carried by the deal indexes), not from its account row."""
     conditions = in_users(opp.c.owner_id, filters)
     if filters.region is not None:
-        # A region is a quarter of all accounts: let the period's range drive, not account_id.
-        conditions.append(no_index(opp.c.account_id).in_(_accounts_in_region(filters.region)))
+        conditions.append(opp.c.account_region == filters.region)
     if filters.product_line is not None:
         conditions.append(
             opp.c.product_id.in_(

@@ -286,6 +286,7 @@ def _refresh_rollups(conn: Connection, written: dict[str, list[dict[str, Any]]])
     rollups.refresh_activity_days(conn, {row["user_id"] for row in written.get("activities", [])})
     rollups.refresh_account_nps(conn, {row["account_id"] for row in written.get("nps_responses", [])})
     rollups.refresh_tickets(conn, {row["id"] for row in written.get("tickets", [])})
+    rollups.refresh_account_regions(conn, {row["id"] for row in written.get("accounts", [])})
 
 
 def _db_row(spec: FileSpec, row: ParsedRow) -> dict[str, Any]:

@@ -497,6 +497,7 @@ def opportunities_table(
             "lead_id": refs(lead_ids),
             "last_activity_at": times(last_activity),
             **history_rollups(opp),
+            "account_region": texts(np.array(REGIONS, dtype=object)[accounts.region[opp.account]]),
         },
     )
 

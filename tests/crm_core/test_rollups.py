@@ -23,6 +23,7 @@ DAYS = ActivityDay.__table__
 DEAL_COLUMNS = (OPP.c.history_to_stage, OPP.c.history_changed_at, OPP.c.furthest_stage_order)
 PREVIOUS_COLUMNS = (OPP.c.history_prev_to_stage, OPP.c.history_prev_changed_at)
 THIRD_COLUMNS = (OPP.c.history_prev2_to_stage, OPP.c.history_prev2_changed_at, OPP.c.cycle_seconds)
+REGION_COLUMNS = (OPP.c.account_region,)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
 NPS_COLUMNS = (ACCOUNTS.c.latest_nps_at, ACCOUNTS.c.latest_nps_score)
 TICKETS = Ticket.__table__
@@ -31,7 +32,7 @@ TICKET_COLUMNS = (TICKETS.c.first_response_seconds, TICKETS.c.resolution_seconds
 
 def _rows(conn) -> tuple[list, ...]:
     deal_rows = conn.execute(
-        select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS, *THIRD_COLUMNS).order_by(OPP.c.id)
+        select(OPP.c.id, *DEAL_COLUMNS, *PREVIOUS_COLUMNS, *THIRD_COLUMNS, *REGION_COLUMNS).order_by(OPP.c.id)
     ).all()
     account_rows = conn.execute(
         select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS, *NPS_COLUMNS).order_by(ACCOUNTS.c.id)
@@ -107,6 +108,7 @@ def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
     assert sum(1 for r in accounts_seeded if r[2] is not None) > 50  # repeat customers
     assert sum(1 for r in accounts_seeded if r[1] is None and r[3] == 0) > 0  # prospects
     assert sum(1 for r in accounts_seeded if r[5] is not None) > 100  # with an NPS response
+    assert len({r[9] for r in deals_seeded}) >= 4 and None not in {r[9] for r in deals_seeded}  # regions
 
 
 def test_services_keep_the_rollups_through_a_deal_lifecycle(engine):
@@ -183,6 +185,37 @@ def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
         assert previous_row(engine, 1) == ("proposal", datetime(2026, 2, 9))
         assert activity_days(engine) == {(3, date(2026, 3, 1)): 1}
     assert account_rollup(engine, 10) == (datetime(2026, 3, 5), None, 10000)
+
+
+def deal_regions(engine: Engine) -> dict[int, str | None]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(OPP.c.id, OPP.c.account_region)).all())
+
+
+def test_a_deal_carries_its_accounts_region_on_every_write_path(engine, scenario):
+    s = scenario()
+    s.user(3)
+    s.account(10, owner=3, region="North").account(11, owner=3, region="South")
+    s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
+    s.opp(2, account=11, owner=3, amount="50.00", stage="proposal", created="2026-02-01")
+    s.load(engine)
+    assert deal_regions(engine) == {1: "North", 2: "South"}  # bundle load
+
+    world_rep = build_world(engine).rep_a
+    account_id = make_account(engine, world_rep.user_id, region="East")
+    created = make_deal(engine, world_rep.user_id, account_id, amount=10)
+    assert deal_regions(engine)[created] == "East"  # a new deal (service)
+
+    with session_factory(engine).begin() as session:  # the account moves region (ORM writer)
+        session.get(Account, 10).region = "West"
+    assert deal_regions(engine)[1] == "West"
+    with session_factory(engine).begin() as session:  # a deal moves to another account
+        session.get(Opportunity, 2).account_id = 10
+    assert deal_regions(engine)[2] == "West"
+    assert stored(engine) == recomputed(engine)
+
+    down_and_up(engine, "0011")  # the migration fills existing deals
+    assert deal_regions(engine) == {1: "West", 2: "West", created: "East"}
 
 
 def activity_days(engine: Engine) -> dict[tuple[int, date], int]:
