@@ -110,7 +110,9 @@ def run_seed(url: str, size: str, as_of: date) -> tuple[float, str, str]:
 
 def _present_columns(ix: dict) -> tuple[str, ...]:
     """An index's key columns, then its INCLUDE columns (PostgreSQL) after a '+'."""
-    included = tuple(ix.get("include_columns") or ())
+    # SQLAlchemy 2.1 reflects INCLUDE under dialect_options; older versions as include_columns.
+    options = ix.get("dialect_options") or {}
+    included = tuple(options.get("postgresql_include") or ix.get("include_columns") or ())
     return tuple(ix["column_names"]) + (("+", *included) if included else ())
 
 

@@ -319,8 +319,12 @@ class ActivityDay(Base):
     __table_args__ = (Index(None, "day", "user_id", "activities"),)
 
 
-TICKET_CREATED_INDEX = ("created_at", "account_id", "priority", "first_response_at", "first_response_seconds")
-TICKET_RESOLVED_INDEX = ("resolved_at", "account_id", "created_at", "priority", "csat", "resolution_seconds")
+TICKET_CREATED_INDEX = (
+    "created_at", "account_id", "priority", "first_response_at", "first_response_seconds", "account_region",
+)  # fmt: skip
+TICKET_RESOLVED_INDEX = (
+    "resolved_at", "account_id", "created_at", "priority", "csat", "resolution_seconds", "account_region",
+)  # fmt: skip
 TICKET_ACCOUNT_INDEX = (
     "account_id", "created_at", "resolved_at", "priority", "first_response_at", "csat",
     "first_response_seconds", "resolution_seconds",
@@ -344,6 +348,9 @@ class Ticket(Base):
     # Rollups (crm_core.rollups): seconds from created_at to the first response / resolution.
     first_response_seconds: Mapped[float | None] = mapped_column(Float)
     resolution_seconds: Mapped[float | None] = mapped_column(Float)
+    # The account's region, kept by `crm_core.rollups` (as on deals): the region filter reads it
+    # from the ticket indexes.
+    account_region: Mapped[str | None] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

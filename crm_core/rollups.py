@@ -27,6 +27,7 @@ On each account (the won deals of the account, whoever owns them):
 On each ticket: `first_response_seconds`, `resolution_seconds`: seconds from created_at to
 first_response_at / resolved_at (`crm_core.dialect.seconds_between`), NULL while there is none.
 The SLA and response-time metrics read them from an index instead of a date difference per row.
+`account_region`: its account's region, as on deals.
 
 Per user and UTC day (`activity_days`): how many activities the user has on that day (no row for
 none). A period is whole UTC days, so a period's activities per user are a sum of these rows.
@@ -113,18 +114,20 @@ def opportunity_rollups() -> dict[str, ColumnElement[Any]]:
         "history_prev2_to_stage": _latest_history(HISTORY.c.to_stage, 2),
         "history_prev2_changed_at": _latest_history(HISTORY.c.changed_at, 2),
         "cycle_seconds": seconds_between(OPP.c.closed_at, OPP.c.created_at),
-        "account_region": _account_region(),
+        "account_region": _account_region(OPP),
     }
 
 
-def _account_region() -> Any:
-    return select(ACCOUNTS.c.region).where(ACCOUNTS.c.id == OPP.c.account_id).scalar_subquery()
+def _account_region(table: Any) -> Any:
+    return select(ACCOUNTS.c.region).where(ACCOUNTS.c.id == table.c.account_id).scalar_subquery()
 
 
 def refresh_account_regions(conn: Connection | Session, account_ids: Iterable[int]) -> None:
-    """Copy the region of accounts `account_ids` onto their deals (after a region change)."""
+    """Copy the region of accounts `account_ids` onto their deals and tickets (after a change)."""
     for chunk in _chunks(account_ids):
-        conn.execute(update(OPP).where(OPP.c.account_id.in_(chunk)).values(account_region=_account_region()))
+        for table in (OPP, TICKETS):
+            of_accounts = update(table).where(table.c.account_id.in_(chunk))
+            conn.execute(of_accounts.values(account_region=_account_region(table)))
 
 
 def _won_of_account() -> list[ColumnElement[bool]]:
@@ -214,12 +217,19 @@ def ticket_rollups() -> dict[str, ColumnElement[Any]]:
     return {
         "first_response_seconds": seconds_between(TICKETS.c.first_response_at, TICKETS.c.created_at),
         "resolution_seconds": seconds_between(TICKETS.c.resolved_at, TICKETS.c.created_at),
+        "account_region": _account_region(TICKETS),
     }
 
 
-def refresh_tickets(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
-    """Recompute the durations of tickets `ids` (every ticket when None)."""
-    _refresh(conn, TICKETS, ticket_rollups(), ids)
+def refresh_tickets(
+    conn: Connection | Session, ids: Iterable[int] | None = None, columns: Iterable[str] | None = None
+) -> None:
+    """Recompute the rollups of tickets `ids` (every ticket when None); `columns` limits it to
+    some of them (a migration fills only the columns its revision adds)."""
+    definitions = ticket_rollups()
+    if columns is not None:
+        definitions = {name: definitions[name] for name in columns}
+    _refresh(conn, TICKETS, definitions, ids)
 
 
 DAY_COLUMNS = ["user_id", "day", "activities"]  # what `_day_counts` selects
@@ -256,7 +266,7 @@ ROLLUP_INPUTS = ("stage", "closed_at", "amount", "account_id", "created_at")
 DEAL_INPUTS = ("stage", "closed_at", "created_at", "account_id")  # what a deal's own rollups depend on
 ACTIVITY_INPUTS = ("user_id", "occurred_at")
 NPS_INPUTS = ("account_id", "responded_at", "score")
-TICKET_INPUTS = ("created_at", "first_response_at", "resolved_at")
+TICKET_INPUTS = ("created_at", "first_response_at", "resolved_at", "account_id")
 
 
 def _values(state: Any, name: str) -> set[Any]:
@@ -321,7 +331,7 @@ def _regions_touched(session: Session) -> set[int]:
 
 
 def _tickets_touched(session: Session) -> set[int]:
-    """Tickets the flush added or whose created/response/resolution times it changed."""
+    """Tickets the flush added or whose times or account it changed."""
     return {
         obj.id
         for obj, _state, _dirty in _written(session, Ticket, TICKET_INPUTS)

@@ -39,7 +39,7 @@ from seed.demo_common import (
     uniform_between,
 )
 from seed.demo_names import TICKET_CATEGORIES, TICKET_CHANNELS
-from seed.demo_people import People
+from seed.demo_people import REGIONS, People
 from seed.demo_sales import CHURN_REGION, Accounts
 
 MONTHLY_CHURN_HAZARD = 0.015
@@ -186,6 +186,7 @@ def tickets_table(
             "csat": refs(csat),
             "first_response_seconds": _seconds_since(created, first_at),
             "resolution_seconds": _seconds_since(created, resolved_at),
+            "account_region": texts(np.array(REGIONS, dtype=object)[accounts.region[acc]]),
         },
     )
 

@@ -38,7 +38,9 @@ def _rows(conn) -> tuple[list, ...]:
         select(ACCOUNTS.c.id, *ACCOUNT_COLUMNS, *NPS_COLUMNS).order_by(ACCOUNTS.c.id)
     ).all()
     day_rows = conn.execute(select(DAYS).order_by(DAYS.c.user_id, DAYS.c.day)).all()
-    ticket_rows = conn.execute(select(TICKETS.c.id, *TICKET_COLUMNS).order_by(TICKETS.c.id)).all()
+    ticket_rows = conn.execute(
+        select(TICKETS.c.id, *TICKET_COLUMNS, TICKETS.c.account_region).order_by(TICKETS.c.id)
+    ).all()
     return tuple([tuple(r) for r in rows] for rows in (deal_rows, account_rows, day_rows, ticket_rows))
 
 
@@ -187,35 +189,41 @@ def test_the_migration_fills_the_rollups_of_existing_data(engine, scenario):
     assert account_rollup(engine, 10) == (datetime(2026, 3, 5), None, 10000)
 
 
-def deal_regions(engine: Engine) -> dict[int, str | None]:
+def regions_of(engine: Engine, table) -> dict[int, str | None]:
     with engine.connect() as conn:
-        return dict(conn.execute(select(OPP.c.id, OPP.c.account_region)).all())
+        return dict(conn.execute(select(table.c.id, table.c.account_region)).all())
 
 
-def test_a_deal_carries_its_accounts_region_on_every_write_path(engine, scenario):
+def test_deals_and_tickets_carry_their_accounts_region_on_every_write_path(engine, scenario):
     s = scenario()
     s.user(3)
     s.account(10, owner=3, region="North").account(11, owner=3, region="South")
     s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
     s.opp(2, account=11, owner=3, amount="50.00", stage="proposal", created="2026-02-01")
+    s.ticket(1, 10, "urgent", "2026-03-01")
     s.load(engine)
-    assert deal_regions(engine) == {1: "North", 2: "South"}  # bundle load
+    assert regions_of(engine, OPP) == {1: "North", 2: "South"}  # bundle load
+    assert regions_of(engine, TICKETS) == {1: "North"}
 
-    world_rep = build_world(engine).rep_a
-    account_id = make_account(engine, world_rep.user_id, region="East")
-    created = make_deal(engine, world_rep.user_id, account_id, amount=10)
-    assert deal_regions(engine)[created] == "East"  # a new deal (service)
+    rep = build_world(engine).rep_a
+    account_id = make_account(engine, rep.user_id, region="East")
+    created = make_deal(engine, rep.user_id, account_id, amount=10)  # services
+    ticket = tickets.create(engine, rep, account_id=account_id, subject="Down")
+    assert regions_of(engine, OPP)[created] == "East"
+    assert regions_of(engine, TICKETS)[ticket.id] == "East"
 
     with session_factory(engine).begin() as session:  # the account moves region (ORM writer)
         session.get(Account, 10).region = "West"
-    assert deal_regions(engine)[1] == "West"
-    with session_factory(engine).begin() as session:  # a deal moves to another account
+    assert (regions_of(engine, OPP)[1], regions_of(engine, TICKETS)[1]) == ("West", "West")
+    with session_factory(engine).begin() as session:  # a deal and a ticket move to another account
         session.get(Opportunity, 2).account_id = 10
-    assert deal_regions(engine)[2] == "West"
+        session.get(Ticket, ticket.id).account_id = 11
+    assert (regions_of(engine, OPP)[2], regions_of(engine, TICKETS)[ticket.id]) == ("West", "South")
     assert stored(engine) == recomputed(engine)
 
-    down_and_up(engine, "0011")  # the migration fills existing deals
-    assert deal_regions(engine) == {1: "West", 2: "West", created: "East"}
+    down_and_up(engine, "0011")  # the migrations fill existing rows
+    assert regions_of(engine, OPP) == {1: "West", 2: "West", created: "East"}
+    assert regions_of(engine, TICKETS) == {1: "West", ticket.id: "South"}
 
 
 def activity_days(engine: Engine) -> dict[tuple[int, date], int]:
