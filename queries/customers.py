@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Engine, Subquery, func, or_, select, true
 
 from crm_core.dialect import cents, month_key, no_index
 from crm_core.models import Account, NpsResponse, Opportunity
-from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope
+from queries.filters import NO_FILTERS, Filters, Period, account_child_scope, account_scope, in_users
 from queries.sales import months_of
 from queries.values import as_int, money, month_first, ratio, table
 
@@ -64,9 +64,16 @@ def first_wins_in(period: Period, filters: Filters = NO_FILTERS) -> Subquery:
 
 
 def _won_cents_since(moment: datetime, filters: Filters) -> Any:
-    """Σ cents of the won deals closed at or after T of the accounts the filters keep."""
-    kept = account_scope(ACCOUNTS, filters)
-    of_kept = [OPP.c.account_id.in_(select(ACCOUNTS.c.id).where(*kept))] if kept else []
+    """Σ cents of the won deals closed at or after T of the accounts the filters keep: the
+    accounts of U by id, the region from the deals' own `account_region` (a region's 25k
+    account ids probed per deal took 40 ms at 1M deals)."""
+    of_kept: list[ColumnElement[bool]] = []
+    if filters.by_users:
+        of_kept.append(
+            OPP.c.account_id.in_(select(ACCOUNTS.c.id).where(*in_users(ACCOUNTS.c.owner_id, filters)))
+        )
+    if filters.region is not None:
+        of_kept.append(OPP.c.account_region == filters.region)
     return (
         select(func.coalesce(func.sum(cents(OPP.c.amount)), 0))
         .where(OPP.c.stage == "won", OPP.c.closed_at >= moment, *of_kept)
@@ -113,7 +120,7 @@ def customer_summaries(
         func.count(ACCOUNTS.c.second_won_at).label("repeat"),
         func.coalesce(func.sum(ACCOUNTS.c.won_cents), 0).label("cents"),
     ).where(ACCOUNTS.c.first_won_at.is_not(None), *scope)
-    parts = [totals.subquery("totals"), *_since_counts(periods, moments, scope)]
+    parts = [totals.subquery("totals"), *_since_counts(periods, moments, _ranged_scope(filters))]
     won_since = [_won_cents_since(at, filters).label(f"won_since_{i}") for i, at in enumerate(moments)]
     stmt = select(*[column for part in parts for column in part.c], *won_since).select_from(parts[0])
     for part in parts[1:]:
@@ -121,6 +128,15 @@ def customer_summaries(
     with engine.connect() as conn:
         row = conn.execute(stmt).one()._mapping
     return [_customer_figures(row, i) for i in range(len(periods))]
+
+
+def _ranged_scope(filters: Filters) -> list[ColumnElement[bool]]:
+    """`account_scope` for the short ranges of `_since_counts`: the region checked on the
+    range's rows, not used to lead (SQLite otherwise read the region's 25k accounts thrice)."""
+    conditions = in_users(ACCOUNTS.c.owner_id, filters)
+    if filters.region is not None:
+        conditions.append(no_index(ACCOUNTS.c.region) == filters.region)
+    return conditions
 
 
 def _since_counts(
