@@ -282,9 +282,11 @@ class Payment(Base):
     opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id"))
     amount: Mapped[Decimal]
     paid_at: Mapped[datetime]
+    # The region of the deal's account, kept by `crm_core.rollups` (as on deals and tickets).
+    account_region: Mapped[str | None] = mapped_column(String(60))
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        Index(None, "paid_at", "opportunity_id", "amount"),
+        Index(None, "paid_at", "opportunity_id", "amount", "account_region"),
         Index(None, "opportunity_id"),
     )
 

@@ -15,7 +15,7 @@ On each opportunity:
   among prospecting, every open stage in the history, the current stage when open, and won when
   won now. It depends on no T.
 - `account_region`: its account's region. Kept when the deal is written and when its account's
-  region changes (`refresh_account_regions`).
+  region changes (`refresh_account_regions`). Its payments carry the same (`refresh_payments`).
 
 On each account (the won deals of the account, whoever owns them):
 - `first_won_at`, `second_won_at`: closed_at of its first and second won deal (NULL when fewer);
@@ -35,8 +35,8 @@ none). A period is whole UTC days, so a period's activities per user are a sum o
 Kept in the writer's transaction: an ORM flush that touches opportunities, stage history,
 activities, tickets, NPS responses or an account's region refreshes the rows involved
 (`after_flush` below), and bulk writers (bundle loader, migrations) call `refresh_opportunities`
-/ `refresh_accounts` / `refresh_account_nps` / `refresh_tickets` / `refresh_account_regions` for
-the ids they wrote. The demo seed computes the same values in numpy; tests compare every path
+/ `refresh_accounts` / `refresh_account_nps` / `refresh_tickets` / `refresh_account_regions` /
+`refresh_payments` for the ids they wrote. The demo seed computes the same values in numpy; tests compare every path
 with these SQL definitions.
 """
 
@@ -63,7 +63,16 @@ from sqlalchemy.orm import Session
 
 from crm_core.dialect import cents, day_of, greatest, seconds_between
 from crm_core.enums import OPEN_STAGES, STAGE_ORDER
-from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, StageHistory, Ticket
+from crm_core.models import (
+    Account,
+    Activity,
+    ActivityDay,
+    NpsResponse,
+    Opportunity,
+    Payment,
+    StageHistory,
+    Ticket,
+)
 from crm_core.utc import naive_utc
 
 OPP = Opportunity.__table__
@@ -73,6 +82,7 @@ ACTIVITIES = Activity.__table__
 ACTIVITY_DAYS = ActivityDay.__table__
 NPS = NpsResponse.__table__
 TICKETS = Ticket.__table__
+PAYMENTS = Payment.__table__
 
 OPEN_ORDER = {stage: STAGE_ORDER[stage] for stage in OPEN_STAGES}
 CHUNK = 500
@@ -123,11 +133,34 @@ def _account_region(table: Any) -> Any:
 
 
 def refresh_account_regions(conn: Connection | Session, account_ids: Iterable[int]) -> None:
-    """Copy the region of accounts `account_ids` onto their deals and tickets (after a change)."""
+    """Copy the region of accounts `account_ids` onto their deals, tickets and payments."""
     for chunk in _chunks(account_ids):
         for table in (OPP, TICKETS):
             of_accounts = update(table).where(table.c.account_id.in_(chunk))
             conn.execute(of_accounts.values(account_region=_account_region(table)))
+        deals = select(OPP.c.id).where(OPP.c.account_id.in_(chunk))
+        conn.execute(
+            update(PAYMENTS)
+            .where(PAYMENTS.c.opportunity_id.in_(deals))
+            .values(account_region=_payment_region())
+        )
+
+
+def _payment_region() -> Any:
+    return select(OPP.c.account_region).where(OPP.c.id == PAYMENTS.c.opportunity_id).scalar_subquery()
+
+
+def refresh_payments(
+    conn: Connection | Session, ids: Iterable[int] | None = None, deal_ids: Iterable[int] | None = None
+) -> None:
+    """Copy each payment's deal's `account_region` (refreshed first) onto payments `ids`, or
+    onto the payments of deals `deal_ids`, or onto every payment when both are None."""
+    if ids is None and deal_ids is not None:
+        for chunk in _chunks(deal_ids):
+            of_deals = update(PAYMENTS).where(PAYMENTS.c.opportunity_id.in_(chunk))
+            conn.execute(of_deals.values(account_region=_payment_region()))
+        return
+    _refresh(conn, PAYMENTS, {"account_region": _payment_region()}, ids)
 
 
 def _won_of_account() -> list[ColumnElement[bool]]:
@@ -330,6 +363,21 @@ def _regions_touched(session: Session) -> set[int]:
     }
 
 
+def _payments_touched(session: Session) -> tuple[set[int], set[int]]:
+    """(payments the flush added or moved to another deal, deals it moved to another account)."""
+    payments = {
+        obj.id
+        for obj, _state, _dirty in _written(session, Payment, ("opportunity_id",))
+        if obj not in session.deleted
+    }
+    moved = {
+        obj.id
+        for obj, _state, dirty in _written(session, Opportunity, ("account_id",))
+        if dirty and obj not in session.deleted
+    }
+    return payments, moved
+
+
 def _tickets_touched(session: Session) -> set[int]:
     """Tickets the flush added or whose times or account it changed."""
     return {
@@ -358,3 +406,8 @@ def _refresh_touched(session: Session, _context: Any) -> None:
     regions = _regions_touched(session)
     if regions:
         refresh_account_regions(session.connection(), regions)
+    payments, moved_deals = _payments_touched(session)
+    if payments:
+        refresh_payments(session.connection(), payments)
+    if moved_deals:
+        refresh_payments(session.connection(), deal_ids=moved_deals)

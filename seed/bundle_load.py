@@ -287,6 +287,8 @@ def _refresh_rollups(conn: Connection, written: dict[str, list[dict[str, Any]]])
     rollups.refresh_account_nps(conn, {row["account_id"] for row in written.get("nps_responses", [])})
     rollups.refresh_tickets(conn, {row["id"] for row in written.get("tickets", [])})
     rollups.refresh_account_regions(conn, {row["id"] for row in written.get("accounts", [])})
+    rollups.refresh_payments(conn, {row["id"] for row in written.get("payments", [])})
+    rollups.refresh_payments(conn, deal_ids={row["id"] for row in deals})
 
 
 def _db_row(spec: FileSpec, row: ParsedRow) -> dict[str, Any]:

@@ -203,7 +203,7 @@ def generate_tables(
     first_won, last_close, has_open = customer_dates(accounts, opp)
     customers = churn(rng, accounts, first_won, last_close, has_open, window)
     yield stage_history_table(opp, people)
-    yield payments_table(rng, opp, window)
+    yield payments_table(rng, opp, accounts, window)
     yield targets_table(opp, people, window)
     progress("Generating leads…")
     leads = build_leads(rng, spec, window, people, traits, accounts, opp)

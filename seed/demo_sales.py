@@ -519,7 +519,7 @@ def stage_history_table(opp: Opportunities, people: People) -> Table:
     )
 
 
-def payments_table(rng: np.random.Generator, opp: Opportunities, window: Window) -> Table:
+def payments_table(rng: np.random.Generator, opp: Opportunities, accounts: Accounts, window: Window) -> Table:
     """Won deals are paid upfront, in two halves or quarterly; 4 % have not paid anything yet.
 
     Only instalments due before T exist, so what was collected never exceeds the deal amount.
@@ -548,6 +548,9 @@ def payments_table(rng: np.random.Generator, opp: Opportunities, window: Window)
             "opportunity_id": ints(deal[order] + 1),
             "amount": money(cents[order]),
             "paid_at": times(paid_at[order]),
+            "account_region": texts(
+                np.array(REGIONS, dtype=object)[accounts.region[opp.account[deal[order]]]]
+            ),
         },
     )
 

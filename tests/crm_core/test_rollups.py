@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from crm_core import rollups
 from crm_core.db import session_factory
-from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, Ticket
+from crm_core.models import Account, Activity, ActivityDay, NpsResponse, Opportunity, Payment, Ticket
 from crm_core.schema import alembic_config
 from crm_core.services import activities, deals, tickets
 from tests.conftest import seeded_demo_engine
@@ -27,6 +27,7 @@ REGION_COLUMNS = (OPP.c.account_region,)
 ACCOUNT_COLUMNS = (ACCOUNTS.c.first_won_at, ACCOUNTS.c.second_won_at, ACCOUNTS.c.won_cents)
 NPS_COLUMNS = (ACCOUNTS.c.latest_nps_at, ACCOUNTS.c.latest_nps_score)
 TICKETS = Ticket.__table__
+PAYMENTS = Payment.__table__
 TICKET_COLUMNS = (TICKETS.c.first_response_seconds, TICKETS.c.resolution_seconds)
 
 
@@ -41,7 +42,12 @@ def _rows(conn) -> tuple[list, ...]:
     ticket_rows = conn.execute(
         select(TICKETS.c.id, *TICKET_COLUMNS, TICKETS.c.account_region).order_by(TICKETS.c.id)
     ).all()
-    return tuple([tuple(r) for r in rows] for rows in (deal_rows, account_rows, day_rows, ticket_rows))
+    payment_rows = conn.execute(
+        select(PAYMENTS.c.id, PAYMENTS.c.account_region).order_by(PAYMENTS.c.id)
+    ).all()
+    return tuple(
+        [tuple(r) for r in rows] for rows in (deal_rows, account_rows, day_rows, ticket_rows, payment_rows)
+    )
 
 
 def stored(engine: Engine) -> tuple[list, ...]:
@@ -57,6 +63,7 @@ def recomputed(engine: Engine) -> tuple[list, ...]:
         rollups.refresh_activity_days(conn)
         rollups.refresh_account_nps(conn)
         rollups.refresh_tickets(conn)
+        rollups.refresh_payments(conn)
         rows = _rows(conn)
         conn.rollback()
     return rows
@@ -98,8 +105,11 @@ def demo_engine(tmp_path_factory):
 
 
 def test_demo_seed_writes_the_rollups_its_data_implies(demo_engine):
-    deals_seeded, accounts_seeded, days_seeded, tickets_seeded = stored(demo_engine)
-    assert (deals_seeded, accounts_seeded, days_seeded, tickets_seeded) == recomputed(demo_engine)
+    deals_seeded, accounts_seeded, days_seeded, tickets_seeded, payments_seeded = stored(demo_engine)
+    assert (deals_seeded, accounts_seeded, days_seeded, tickets_seeded, payments_seeded) == recomputed(
+        demo_engine
+    )
+    assert len(payments_seeded) > 500 and None not in {r[1] for r in payments_seeded}
     assert sum(1 for r in tickets_seeded if r[2] is not None) > 1000  # resolved tickets
     assert sum(n for _, _, n in days_seeded) > 30_000  # every activity counted once
     assert sum(1 for r in deals_seeded if r[1] is not None) > 1000  # deals with history
@@ -194,16 +204,18 @@ def regions_of(engine: Engine, table) -> dict[int, str | None]:
         return dict(conn.execute(select(table.c.id, table.c.account_region)).all())
 
 
-def test_deals_and_tickets_carry_their_accounts_region_on_every_write_path(engine, scenario):
+def test_deals_tickets_and_payments_carry_their_accounts_region_on_every_write_path(engine, scenario):
     s = scenario()
     s.user(3)
     s.account(10, owner=3, region="North").account(11, owner=3, region="South")
     s.opp(1, account=10, owner=3, amount="100.00", stage="won", created="2026-02-01", closed="2026-03-05")
     s.opp(2, account=11, owner=3, amount="50.00", stage="proposal", created="2026-02-01")
     s.ticket(1, 10, "urgent", "2026-03-01")
+    s.payment(1, 1, "60.00", "2026-03-10").payment(2, 1, "40.00", "2026-04-10")
     s.load(engine)
     assert regions_of(engine, OPP) == {1: "North", 2: "South"}  # bundle load
     assert regions_of(engine, TICKETS) == {1: "North"}
+    assert regions_of(engine, PAYMENTS) == {1: "North", 2: "North"}
 
     rep = build_world(engine).rep_a
     account_id = make_account(engine, rep.user_id, region="East")
@@ -215,15 +227,22 @@ def test_deals_and_tickets_carry_their_accounts_region_on_every_write_path(engin
     with session_factory(engine).begin() as session:  # the account moves region (ORM writer)
         session.get(Account, 10).region = "West"
     assert (regions_of(engine, OPP)[1], regions_of(engine, TICKETS)[1]) == ("West", "West")
+    assert regions_of(engine, PAYMENTS) == {1: "West", 2: "West"}
     with session_factory(engine).begin() as session:  # a deal and a ticket move to another account
-        session.get(Opportunity, 2).account_id = 10
+        session.get(Opportunity, 1).account_id = 11
         session.get(Ticket, ticket.id).account_id = 11
-    assert (regions_of(engine, OPP)[2], regions_of(engine, TICKETS)[ticket.id]) == ("West", "South")
+    assert (regions_of(engine, OPP)[1], regions_of(engine, TICKETS)[ticket.id]) == ("South", "South")
+    assert regions_of(engine, PAYMENTS) == {1: "South", 2: "South"}  # the deal's payments follow it
+    with session_factory(engine).begin() as session:  # a new payment, and one moved to another deal
+        session.add(Payment(id=3, opportunity_id=created, amount=5, paid_at=datetime(2026, 5, 1)))
+        session.get(Payment, 2).opportunity_id = created
+    assert regions_of(engine, PAYMENTS) == {1: "South", 2: "East", 3: "East"}
     assert stored(engine) == recomputed(engine)
 
     down_and_up(engine, "0011")  # the migrations fill existing rows
-    assert regions_of(engine, OPP) == {1: "West", 2: "West", created: "East"}
+    assert regions_of(engine, OPP) == {1: "South", 2: "South", created: "East"}
     assert regions_of(engine, TICKETS) == {1: "West", ticket.id: "South"}
+    assert regions_of(engine, PAYMENTS) == {1: "South", 2: "East", 3: "East"}
 
 
 def activity_days(engine: Engine) -> dict[tuple[int, date], int]:

@@ -123,6 +123,10 @@ def test_filters_combine_as_an_intersection(two_teams):
     assert bookings(two_teams, MARCH, Filters(team_id=1, owner_id=5)) == 0.0  # rep 5 is not in team 1
     assert new_leads(two_teams, MARCH, Filters(team_id=2, region="North")) == 1  # lead 3
     assert bookings(two_teams, MARCH, Filters(region="Nowhere")) == 0.0
+    # a region with a deal filter: the payment's region and its deal's team / product line
+    assert collections(two_teams, MARCH, Filters(team_id=1, region="South")) == 20.0  # deal 2
+    assert collections(two_teams, MARCH, Filters(region="South", product_line="Widgets")) == 40.0  # deal 3
+    assert collections(two_teams, MARCH, Filters(region="North", product_line="Services")) == 0.0
 
 
 def test_spanning_runs_from_the_first_start_to_the_last_end():
