@@ -109,6 +109,10 @@ DEAL_ROLLUP_COLUMNS = (
     "history_prev2_changed_at",
     "history_prev2_to_stage",
 )
+DEAL_STAGE_INDEX = (
+    "stage", "closed_at", "owner_id", "amount", "created_at", "product_id", "account_id",
+    "last_activity_at", "lost_reason", *DEAL_ROLLUP_COLUMNS, "cycle_seconds",
+)  # fmt: skip
 
 
 class Account(Base):
@@ -219,21 +223,14 @@ class Opportunity(Base):
         CheckConstraint("(stage IN ('won', 'lost')) = (closed_at IS NOT NULL)", name="closed_at_iff_closed"),
         Index(
             None,
-            "stage",
-            "closed_at",
-            "owner_id",
-            "amount",
-            "created_at",
-            "product_id",
-            "account_id",
-            "last_activity_at",
-            "lost_reason",
-            *DEAL_ROLLUP_COLUMNS,
-            "cycle_seconds",
-            "account_region",
+            *DEAL_STAGE_INDEX,
             postgresql_include=["id"],  # SQLite indexes carry the rowid; PostgreSQL's need it for
             # index-only scans of the stage-as-of-T seeks, which correlate on id (134 -> 48 ms)
         ),
+        # The same, led by the account's region, for the region filter: a region's deals are an
+        # equality seek, and the stage index stays as narrow as the unfiltered views want it
+        # (the region appended to it cost them 8-13 %).
+        Index("ix_opportunities_region", "account_region", *DEAL_STAGE_INDEX, postgresql_include=["id"]),
         Index(None, "closed_at", "owner_id", "stage"),
         Index(
             None,
@@ -256,7 +253,6 @@ class Opportunity(Base):
             "account_id",
             "last_activity_at",
             *DEAL_ROLLUP_COLUMNS,
-            "account_region",
             postgresql_include=["id"],
         ),
         Index(None, "account_id", "stage", "closed_at", "amount"),

@@ -79,8 +79,9 @@ LEADERBOARD_COLUMNS = [
 def each_owner(owner_id: Any, filters: Filters) -> list[ColumnElement[bool]]:
     """`owner_id IN (SELECT id FROM users)` when no user filter applies: always true for a
     NOT NULL foreign key, it lets SQLite read the owner-led index one owner at a time, already
-    grouped, instead of sorting the period's deals by owner (35 → 16 ms at 1M deals)."""
-    return [] if filters.by_users else [owner_id.in_(select(USERS.c.id))]
+    grouped, instead of sorting the period's deals by owner (35 → 16 ms at 1M deals). Not with a
+    region: the region-led index then finds the region's deals (90 → 8 ms)."""
+    return [] if filters.by_users or filters.region is not None else [owner_id.in_(select(USERS.c.id))]
 
 
 def _closed_branch(part: int, bounds: PeriodParameters, filters: Filters) -> Select:
