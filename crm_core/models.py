@@ -228,8 +228,8 @@ class Opportunity(Base):
             # index-only scans of the stage-as-of-T seeks, which correlate on id (134 -> 48 ms)
         ),
         # The same, led by the account's region, for the region filter: a region's deals are an
-        # equality seek, and the stage index stays as narrow as the unfiltered views want it
-        # (the region appended to it cost them 8-13 %).
+        # equality seek (the War Room with a region 136 -> 85 ms at 1M deals, against the region
+        # appended to this index), and the unfiltered views keep reading the index above.
         Index("ix_opportunities_region", "account_region", *DEAL_STAGE_INDEX, postgresql_include=["id"]),
         Index(None, "closed_at", "owner_id", "stage"),
         Index(
