@@ -8,6 +8,7 @@ from pages.components.charts import PALETTE, styled
 from pages.components.filters import sidebar_filters
 from pages.components.formatting import money
 from pages.components.session import current_actor, team_scope_for
+from pages.components.tables import column_config
 
 view = sidebar_filters(team_scope_for(current_actor()))
 st.title("Leaderboard")
@@ -56,18 +57,14 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "rank": st.column_config.NumberColumn("Rank"),
+            **column_config(shown, hide_empty=False),
             "display_name": "Rep",
-            "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
-            "attainment": st.column_config.ProgressColumn(
+            "attainment": st.column_config.ProgressColumn(  # bars up to the best attainment shown
                 "Attainment",
                 format="percent",
                 min_value=0.0,
                 max_value=max(1.0, float(board["attainment"].max() or 1)),
             ),
-            "deals_won": st.column_config.NumberColumn("Deals won"),
-            "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
-            "activities": st.column_config.NumberColumn("Activities"),
             "change": st.column_config.TextColumn(
                 "Δ rank", help="Places gained (▲) or lost (▼) since the previous period of the same length"
             ),
@@ -84,23 +81,18 @@ if teams.empty:
 else:
     left, right = st.columns([3, 2])
     fig = px.bar(
-        teams.rename(columns={"bookings": "Bookings", "open_pipeline": "Open pipeline"}),
+        teams,
         x="team",
-        y=["Bookings", "Open pipeline"],
+        y=["bookings", "open_pipeline"],
         barmode="group",
         color_discrete_sequence=PALETTE,
-        labels={"value": "Amount", "variable": "", "team": ""},
+        labels={"value": "amount", "variable": "", "team": ""},
     )
     left.plotly_chart(styled(fig), key="teams")
+    shown_teams = teams[["team", "bookings", "attainment", "win_rate", "activities"]]
     right.dataframe(
-        teams[["team", "bookings", "attainment", "win_rate", "activities"]],
+        shown_teams,
         hide_index=True,
         width="stretch",
-        column_config={
-            "team": "Team",
-            "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
-            "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
-            "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
-            "activities": st.column_config.NumberColumn("Activities"),
-        },
+        column_config=column_config(shown_teams, hide_empty=False),
     )

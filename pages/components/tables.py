@@ -73,6 +73,13 @@ COLUMNS: dict[str, Any] = {
     "responded": "Responded",
     "avg_first_response_hours": st.column_config.NumberColumn("Avg first response (h)", format="%.1f"),
     "within_sla_rate": st.column_config.ProgressColumn("Within SLA", format="percent"),
+    "rank": st.column_config.NumberColumn("Rank", format="%d"),
+    "team": "Team",
+    "bookings": st.column_config.NumberColumn("Bookings", format="dollar"),
+    "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+    "deals_won": st.column_config.NumberColumn("Deals won", format="%d"),
+    "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
+    "activities": st.column_config.NumberColumn("Activities", format="%d"),
 }
 """How each known column is shown; a column not listed keeps its name."""
 
