@@ -36,8 +36,8 @@ Kept in the writer's transaction: an ORM flush that touches opportunities, stage
 activities, tickets, NPS responses or an account's region refreshes the rows involved
 (`after_flush` below), and bulk writers (bundle loader, migrations) call `refresh_opportunities`
 / `refresh_accounts` / `refresh_account_nps` / `refresh_tickets` / `refresh_account_regions` /
-`refresh_payments` for the ids they wrote. The demo seed computes the same values in numpy; tests compare every path
-with these SQL definitions.
+`refresh_payments` for the ids they wrote. The demo seed computes the same values in numpy;
+tests compare every path with these SQL definitions.
 """
 
 from __future__ import annotations
@@ -134,33 +134,30 @@ def _account_region(table: Any) -> Any:
 
 def refresh_account_regions(conn: Connection | Session, account_ids: Iterable[int]) -> None:
     """Copy the region of accounts `account_ids` onto their deals, tickets and payments."""
+    account_ids = set(account_ids)
+    for table in (OPP, TICKETS):
+        _refresh(conn, table, {"account_region": _account_region(table)}, account_ids, table.c.account_id)
     for chunk in _chunks(account_ids):
-        for table in (OPP, TICKETS):
-            of_accounts = update(table).where(table.c.account_id.in_(chunk))
-            conn.execute(of_accounts.values(account_region=_account_region(table)))
         deals = select(OPP.c.id).where(OPP.c.account_id.in_(chunk))
-        conn.execute(
-            update(PAYMENTS)
-            .where(PAYMENTS.c.opportunity_id.in_(deals))
-            .values(account_region=_payment_region())
-        )
+        conn.execute(update(PAYMENTS).where(PAYMENTS.c.opportunity_id.in_(deals)).values(payment_rollups()))
 
 
-def _payment_region() -> Any:
-    return select(OPP.c.account_region).where(OPP.c.id == PAYMENTS.c.opportunity_id).scalar_subquery()
+def payment_rollups() -> dict[str, ColumnElement[Any]]:
+    """Column → its definition, on the PAYMENTS row being updated: its deal's `account_region`
+    (refresh the deal first)."""
+    region = select(OPP.c.account_region).where(OPP.c.id == PAYMENTS.c.opportunity_id).scalar_subquery()
+    return {"account_region": region}
 
 
 def refresh_payments(
     conn: Connection | Session, ids: Iterable[int] | None = None, deal_ids: Iterable[int] | None = None
 ) -> None:
-    """Copy each payment's deal's `account_region` (refreshed first) onto payments `ids`, or
-    onto the payments of deals `deal_ids`, or onto every payment when both are None."""
-    if ids is None and deal_ids is not None:
-        for chunk in _chunks(deal_ids):
-            of_deals = update(PAYMENTS).where(PAYMENTS.c.opportunity_id.in_(chunk))
-            conn.execute(of_deals.values(account_region=_payment_region()))
-        return
-    _refresh(conn, PAYMENTS, {"account_region": _payment_region()}, ids)
+    """Recompute the rollups of payments `ids`, or of the payments of deals `deal_ids` (pass one
+    of them), or of every payment when both are None."""
+    if deal_ids is not None:
+        _refresh(conn, PAYMENTS, payment_rollups(), deal_ids, PAYMENTS.c.opportunity_id)
+    else:
+        _refresh(conn, PAYMENTS, payment_rollups(), ids)
 
 
 def _won_of_account() -> list[ColumnElement[bool]]:
@@ -217,10 +214,11 @@ def refresh_opportunities(
 ) -> None:
     """Recompute the opportunity rollups of `ids` (every opportunity when None); `columns`
     limits it to some of them (a migration fills only the columns its revision adds)."""
-    definitions = opportunity_rollups()
-    if columns is not None:
-        definitions = {name: definitions[name] for name in columns}
-    _refresh(conn, OPP, definitions, ids)
+    _refresh(conn, OPP, _only(opportunity_rollups(), columns), ids)
+
+
+def _only(definitions: dict[str, ColumnElement[Any]], columns: Iterable[str] | None) -> dict[str, Any]:
+    return definitions if columns is None else {name: definitions[name] for name in columns}
 
 
 def _refresh(
@@ -228,11 +226,14 @@ def _refresh(
     table: Any,
     definitions: dict[str, ColumnElement[Any]],
     ids: Iterable[int] | None,
+    key: Any = None,
 ) -> None:
-    """UPDATE `table` SET each column to its definition, for the rows `ids` (all when None)."""
+    """UPDATE `table` SET each column to its definition, for the rows whose `key` (default: id)
+    is in `ids` (every row when None)."""
+    key = table.c.id if key is None else key
     for chunk in _chunks(ids):
         stmt = update(table).values(definitions)
-        conn.execute(stmt if chunk is None else stmt.where(table.c.id.in_(chunk)))
+        conn.execute(stmt if chunk is None else stmt.where(key.in_(chunk)))
 
 
 def refresh_accounts(conn: Connection | Session, ids: Iterable[int] | None = None) -> None:
@@ -259,10 +260,7 @@ def refresh_tickets(
 ) -> None:
     """Recompute the rollups of tickets `ids` (every ticket when None); `columns` limits it to
     some of them (a migration fills only the columns its revision adds)."""
-    definitions = ticket_rollups()
-    if columns is not None:
-        definitions = {name: definitions[name] for name in columns}
-    _refresh(conn, TICKETS, definitions, ids)
+    _refresh(conn, TICKETS, _only(ticket_rollups(), columns), ids)
 
 
 DAY_COLUMNS = ["user_id", "day", "activities"]  # what `_day_counts` selects
