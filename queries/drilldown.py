@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Select, and_, case, func, or_, select
 
 from crm_core.models import Account, Lead, Opportunity, Ticket, User
 from queries.customers import won_by_account
-from queries.filters import NO_FILTERS, Filters, Period, account_scope, lead_scope, ticket_scope
+from queries.filters import NO_FILTERS, Filters, Period, account_row_scope, account_scope, lead_scope
 from queries.pipeline import deal_columns, deal_from, open_deal_rows, stale_deal_rows
 from queries.sales import closed_in
 from queries.service import backlog_as_of, met_resolution_sla
@@ -208,7 +208,7 @@ def tickets_for(
             met.label("sla_met"),
         )
         .select_from(TICKETS.join(ACCOUNTS, ACCOUNTS.c.id == TICKETS.c.account_id))
-        .where(*where, *ticket_scope(TICKETS, filters))
+        .where(*where, *account_row_scope(TICKETS, filters))
         .order_by(TICKETS.c.created_at.desc(), TICKETS.c.id)
     )
     with engine.connect() as conn:

@@ -224,7 +224,7 @@ def account_scope(account: FromClause, filters: Filters) -> list[ColumnElement[b
 
 def account_child_scope(account_id: ColumnElement, filters: Filters) -> list[ColumnElement[bool]]:
     """NPS responses (and any row of an account): kept when their account is kept by
-    `account_scope`. Tickets have `ticket_scope`."""
+    `account_scope`. Rows that carry the region have `account_row_scope`."""
     if not filters.by_users and filters.region is None:
         return []
     # An owner's few accounts may drive the query; a whole region should not (see `no_index`).
@@ -232,16 +232,18 @@ def account_child_scope(account_id: ColumnElement, filters: Filters) -> list[Col
     return [column.in_(select(_ACCOUNTS.c.id).where(*account_scope(_ACCOUNTS, filters)))]
 
 
-def ticket_scope(ticket: FromClause, filters: Filters) -> list[ColumnElement[bool]]:
-    """Tickets: kept when their account is kept by `account_scope`: its owner in U (the accounts
-    of U, a subquery an owner's few accounts may drive) and its region, read from the ticket's
-    own `account_region` (kept equal to it by `crm_core.rollups`, carried by the ticket indexes)."""
+def account_row_scope(row: FromClause, filters: Filters) -> list[ColumnElement[bool]]:
+    """Rows that carry their account's id and region (`account_region`, kept equal to it by
+    `crm_core.rollups`): kept when their account is kept by `account_scope`. Its owner in U by
+    a subquery of the accounts of U (an owner's few accounts may drive it), its region from the
+    row itself, which the tickets' and deals' indexes carry. Tickets, and deals counted for their
+    account (the customer metrics)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.by_users:
         owned = select(_ACCOUNTS.c.id).where(*in_users(_ACCOUNTS.c.owner_id, filters))
-        conditions.append(ticket.c.account_id.in_(owned))
+        conditions.append(row.c.account_id.in_(owned))
     if filters.region is not None:
-        conditions.append(ticket.c.account_region == filters.region)
+        conditions.append(row.c.account_region == filters.region)
     return conditions
 
 

@@ -45,7 +45,7 @@ from crm_core.dialect import greatest, least, no_index
 from crm_core.enums import RESOLUTION_SLA_HOURS, TIERS
 from crm_core.models import Account, Activity, NpsResponse, Ticket, User, UTCDateTime
 from queries.customers import DETRACTOR_MAX, PROMOTER_MIN, customer_rows_filter, not_churned_at
-from queries.filters import NO_FILTERS, Filters, Period, account_scope, ticket_scope
+from queries.filters import NO_FILTERS, Filters, Period, account_row_scope, account_scope
 from queries.values import as_int, clamp_limit, table
 
 ACCOUNTS = Account.__table__
@@ -104,13 +104,13 @@ def open_urgent_by_account(at: datetime, filters: Filters) -> CTE:
             TICKETS.c.resolved_at.is_(None),
             TICKETS.c.created_at < at,
             TICKETS.c.priority.in_(URGENT_PRIORITIES),
-            *ticket_scope(TICKETS, filters),
+            *account_row_scope(TICKETS, filters),
         ),
         select(TICKETS.c.account_id).where(
             TICKETS.c.resolved_at >= at,
             TICKETS.c.created_at < at,
             TICKETS.c.priority.in_(URGENT_PRIORITIES),
-            *ticket_scope(TICKETS, filters),
+            *account_row_scope(TICKETS, filters),
         ),
     ]
     tickets = union_all(*branches).subquery("backlog")
@@ -130,7 +130,7 @@ def missed_sla_by_account(at: datetime, filters: Filters) -> CTE:
             TICKETS.c.resolved_at >= at - SLA_WINDOW,
             TICKETS.c.resolved_at < at,
             missed_resolution_sla(),
-            *ticket_scope(TICKETS, filters),
+            *account_row_scope(TICKETS, filters),
         )
         .group_by(TICKETS.c.account_id)
         .cte("missed_sla")

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, lite
 from crm_core.dialect import month_key, no_index, seconds_between
 from crm_core.enums import FIRST_RESPONSE_SLA_HOURS, RESOLUTION_SLA_HOURS, TICKET_PRIORITIES
 from crm_core.models import Account, Ticket, UTCDateTime
-from queries.filters import NO_FILTERS, Filters, Period, ticket_scope
+from queries.filters import NO_FILTERS, Filters, Period, account_row_scope
 from queries.sales import months_of
 from queries.values import as_float, as_int, clamp_limit, frame, month_first, ratio, table
 
@@ -63,7 +63,7 @@ def backlog_as_of(at: datetime) -> list[ColumnElement[bool]]:
 
 
 def _kept(filters: Filters) -> list[ColumnElement[bool]]:
-    return ticket_scope(TICKETS, filters)
+    return account_row_scope(TICKETS, filters)
 
 
 def service_summary(
