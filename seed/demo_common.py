@@ -150,6 +150,12 @@ def refs(values: np.ndarray) -> Column:
     return Column("int", values, values == 0)
 
 
+def seconds_since(start: np.ndarray, end: np.ndarray) -> Column:
+    """end - start in seconds as floats, NULL where there is no end (the duration rollups)."""
+    missing = end == NO_TIME
+    return Column("float", np.where(missing, 0, end - start).astype(np.float64), missing)
+
+
 def times(values: np.ndarray) -> Column:
     values = np.asarray(values, dtype=np.int64)
     return Column("time", values, values == NO_TIME)

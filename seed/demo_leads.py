@@ -30,7 +30,7 @@ from seed.demo_common import (
     times,
 )
 from seed.demo_names import DISQUALIFY_REASONS, company_names, contacts
-from seed.demo_people import REGIONS, People
+from seed.demo_people import REGIONS, People, region_names
 from seed.demo_sales import Accounts, Opportunities, RepTraits
 
 CONVERSION_RATE = {
@@ -187,7 +187,7 @@ def leads_table(rng: np.random.Generator, leads: Leads, people: People, last_act
             "email": texts(emails),
             "phone": texts(phones),
             "source": texts(np.array(LEAD_SOURCES, dtype=object)[leads.source]),
-            "region": texts(np.array(REGIONS, dtype=object)[leads.region]),
+            "region": region_names(leads.region),
             "owner_id": refs(owner_ids),
             "converted_at": times(leads.converted_at),
             "opportunity_id": refs(leads.opp + 1),

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, case, select
 
 from crm_core.models import Team, User
 from crm_core.passwords import hash_password
-from seed.demo_common import SizeSpec, Table, bools, ints, refs, texts
+from seed.demo_common import Column, SizeSpec, Table, bools, ints, refs, texts
 
 DEMO_PASSWORDS: dict[str, str] = {
     "admin": "warroom-admin",
@@ -178,6 +178,11 @@ LAST_NAMES = [
     "Yamamoto",
     "Zhang",
 ]
+
+
+def region_names(codes: np.ndarray) -> Column:
+    """Region codes (indexes into REGIONS) as the text column of a table."""
+    return texts(np.array(REGIONS, dtype=object)[codes])
 
 
 class DemoLogin(NamedTuple):

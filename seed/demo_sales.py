@@ -34,6 +34,7 @@ from seed.demo_common import (
     pick,
     ranks,
     refs,
+    seconds_since,
     texts,
     times,
     uniform_between,
@@ -45,7 +46,7 @@ from seed.demo_names import (
     PRODUCTS,
     company_names,
 )
-from seed.demo_people import REGIONS, People
+from seed.demo_people import REGIONS, People, region_names
 
 TIERS = ("A", "B", "C")
 TIER_SHARE = (0.15, 0.35, 0.50)
@@ -428,9 +429,8 @@ def history_rollups(opp: Opportunities) -> dict[str, Column]:
     np.maximum.at(furthest, changes["opp"], open_orders)
     furthest = np.maximum(furthest, np.where(opp.stage <= N, opp.stage + 1, 0))
     furthest = np.where(opp.stage == W, W + 1, furthest)
-    closed = opp.closed_at != NO_TIME
-    cycle = np.where(closed, opp.closed_at - opp.created_at, 0).astype(np.float64)
-    return {**rows, "furthest_stage_order": ints(furthest), "cycle_seconds": Column("float", cycle, ~closed)}
+    cycle = seconds_since(opp.created_at, opp.closed_at)  # NULL while open
+    return {**rows, "furthest_stage_order": ints(furthest), "cycle_seconds": cycle}
 
 
 def accounts_table(
@@ -450,7 +450,7 @@ def accounts_table(
             "name": texts(np.array(accounts.name, dtype=object)[order]),
             "owner_id": refs(people.rep_user_ids[accounts.owner[order]]),
             "industry": texts(np.array(INDUSTRIES, dtype=object)[accounts.industry[order]]),
-            "region": texts(np.array(REGIONS, dtype=object)[accounts.region[order]]),
+            "region": region_names(accounts.region[order]),
             "tier": texts(np.array(TIERS, dtype=object)[accounts.tier[order]]),
             "created_at": times(accounts.created_at[order]),
             "churned_at": times(accounts.churned_at[order]),
@@ -497,7 +497,7 @@ def opportunities_table(
             "lead_id": refs(lead_ids),
             "last_activity_at": times(last_activity),
             **history_rollups(opp),
-            "account_region": texts(np.array(REGIONS, dtype=object)[accounts.region[opp.account]]),
+            "account_region": region_names(accounts.region[opp.account]),
         },
     )
 
@@ -548,9 +548,7 @@ def payments_table(rng: np.random.Generator, opp: Opportunities, accounts: Accou
             "opportunity_id": ints(deal[order] + 1),
             "amount": money(cents[order]),
             "paid_at": times(paid_at[order]),
-            "account_region": texts(
-                np.array(REGIONS, dtype=object)[accounts.region[opp.account[deal[order]]]]
-            ),
+            "account_region": region_names(accounts.region[opp.account[deal[order]]]),
         },
     )
 

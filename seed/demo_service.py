@@ -34,12 +34,13 @@ from seed.demo_common import (
     ints,
     pick,
     refs,
+    seconds_since,
     texts,
     times,
     uniform_between,
 )
 from seed.demo_names import TICKET_CATEGORIES, TICKET_CHANNELS
-from seed.demo_people import REGIONS, People
+from seed.demo_people import People, region_names
 from seed.demo_sales import CHURN_REGION, Accounts
 
 MONTHLY_CHURN_HAZARD = 0.015
@@ -184,17 +185,11 @@ def tickets_table(
             "first_response_at": times(first_at),
             "resolved_at": times(resolved_at),
             "csat": refs(csat),
-            "first_response_seconds": _seconds_since(created, first_at),
-            "resolution_seconds": _seconds_since(created, resolved_at),
-            "account_region": texts(np.array(REGIONS, dtype=object)[accounts.region[acc]]),
+            "first_response_seconds": seconds_since(created, first_at),
+            "resolution_seconds": seconds_since(created, resolved_at),
+            "account_region": region_names(accounts.region[acc]),
         },
     )
-
-
-def _seconds_since(start: np.ndarray, end: np.ndarray) -> Column:
-    """end - start in seconds, NULL where there is no end (the tickets' duration rollups)."""
-    missing = end == NO_TIME
-    return Column("float", np.where(missing, 0, end - start).astype(np.float64), missing)
 
 
 def _ticket_status(
